@@ -1,0 +1,39 @@
+"""solvable: what does an energy-based model learn when trained with non-convergent MCMC?
+
+Exactly solvable models (Gaussian, independent spins, enumerable Ising, 1-D Glauber
+chain, Curie-Weiss, small RBMs), their short-run dynamics in closed form or by exact
+enumeration, Numba simulators of the very same dynamics, one training loop for the
+short-run / CD / PCD / Jarzynski schemes, and comparisons with Monte Carlo error bars.
+
+Submodules are imported on first use (``solvable.gaussian``, ``solvable.ising``, ...),
+so ``import solvable`` stays fast.
+"""
+import importlib
+
+from .errors import (
+    DivergenceError,
+    EnumerationTooLargeError,
+    NoFixedPointError,
+    NonNormalizableWarning,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivergenceError",
+    "EnumerationTooLargeError",
+    "NoFixedPointError",
+    "NonNormalizableWarning",
+    "__version__",
+]
+
+_SUBMODULES = {
+    "gaussian", "bernoulli", "ising", "glauber_chain", "curie_weiss", "rbm", "jarzynski",
+    "training", "compare", "plotting", "cli",
+}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

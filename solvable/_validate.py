@@ -1,0 +1,121 @@
+"""Argument checks shared by every public function.
+
+Each check raises a ``TypeError`` or ``ValueError`` that names the argument and
+the allowed range, and returns the argument converted to the expected type.
+"""
+import numbers
+
+import numpy as np
+
+
+def finite_array(x, name, *, ndim=None, dtype=float):
+    """Return ``x`` as an ndarray of ``dtype``; reject NaN/inf and a wrong ``ndim``."""
+    try:
+        a = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like of numbers, got {type(x).__name__}") from exc
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if a.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {a.shape}")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); all entries must be finite")
+    return a
+
+
+def square(x, name, *, d=None):
+    a = finite_array(x, name, ndim=2)
+    if a.shape[0] != a.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {a.shape}")
+    if d is not None and a.shape[0] != d:
+        raise ValueError(f"{name} must have shape ({d}, {d}), got {a.shape}")
+    return a
+
+
+def symmetric(x, name, *, d=None, rtol=1e-10):
+    """A real symmetric matrix (asymmetry at most ``rtol`` times its largest entry)."""
+    a = square(x, name, d=d)
+    scale = max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
+    asym = float(np.max(np.abs(a - a.T))) if a.size else 0.0
+    if asym > rtol * scale:
+        raise ValueError(f"{name} must be symmetric; max |{name} - {name}.T| = {asym:.3g}")
+    return 0.5 * (a + a.T)
+
+
+def spd(x, name, *, d=None):
+    """A symmetric positive definite matrix; returns (matrix, eigenvalues, eigenvectors)."""
+    a = symmetric(x, name, d=d)
+    w, u = np.linalg.eigh(a)
+    if w.size and w[0] <= 0:
+        raise ValueError(
+            f"{name} must be symmetric positive definite; its smallest eigenvalue is {w[0]:.6g}"
+        )
+    return a, w, u
+
+
+def vector(x, name, d, *, default=None):
+    if x is None:
+        if default is None:
+            raise ValueError(f"{name} is required")
+        return np.full(d, float(default))
+    a = finite_array(x, name, ndim=(0, 1))
+    if a.ndim == 0:
+        return np.full(d, float(a))
+    if a.shape != (d,):
+        raise ValueError(f"{name} must have shape ({d},), got {a.shape}")
+    return a
+
+
+def integer(x, name, *, low=None, high=None):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        if isinstance(x, numbers.Real) and float(x).is_integer():
+            x = int(x)
+        else:
+            raise TypeError(f"{name} must be an integer, got {x!r}")
+    x = int(x)
+    _range(x, name, low, high)
+    return x
+
+
+def real(x, name, *, low=None, high=None, low_open=False):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {x!r}")
+    x = float(x)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
+    if low_open and low is not None and x <= low:
+        raise ValueError(f"{name} must be > {low}, got {x}")
+    _range(x, name, low, high)
+    return x
+
+
+def positive(x, name):
+    return real(x, name, low=0.0, low_open=True)
+
+
+def _range(x, name, low, high):
+    if low is not None and x < low:
+        raise ValueError(f"{name} must be >= {low}, got {x}")
+    if high is not None and x > high:
+        raise ValueError(f"{name} must be <= {high}, got {x}")
+
+
+def choice(x, name, allowed):
+    if x not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {x!r}")
+    return x
+
+
+def time(k, name, step):
+    """Training/sampling time: a float >= 0 in continuous time (``step is None``),
+    a non-negative integer number of steps otherwise."""
+    if step is None:
+        return real(k, name, low=0.0)
+    if isinstance(k, numbers.Real) and not float(k).is_integer():
+        raise ValueError(f"{name} must be an integer number of steps when step is given, got {k!r}")
+    return integer(k, name, low=0)
+
+
+def seed(x, name="seed"):
+    return integer(x, name, low=0)

@@ -1,0 +1,35 @@
+"""Typed outcomes of the solvable models (theory.md, pitfall 6: never a silent NaN).
+
+* :class:`NoFixedPointError` -- a training scheme has no stationary point (the
+  parameters drift to infinity), e.g. ULA short-run training with a data variance
+  below ``2*eta`` (theory.md section 3.3) or spins with ``|m_D| >= 1 - e^{-k}``.
+* :class:`DivergenceError` -- a simulated chain overflowed (step too large for the
+  stiffest mode, ``eta*j >= 2``, or a model with no equilibrium run for too long).
+* :class:`NonNormalizableWarning` -- a valid short-run model whose energy has no
+  normalizable Boltzmann law (an eigenvalue of ``J`` <= 0): the dynamics at time k
+  is fine, the equilibrium does not exist.
+* :class:`EnumerationTooLargeError` -- an exact enumeration that would not fit in memory.
+"""
+
+__all__ = [
+    "NoFixedPointError",
+    "DivergenceError",
+    "NonNormalizableWarning",
+    "EnumerationTooLargeError",
+]
+
+
+class NoFixedPointError(ValueError):
+    """The training scheme has no fixed point for these data statistics."""
+
+
+class DivergenceError(FloatingPointError):
+    """A simulated chain (or a training run) overflowed or produced non-finite values."""
+
+
+class NonNormalizableWarning(UserWarning):
+    """The parameters define no normalizable equilibrium law (e.g. J not positive definite)."""
+
+
+class EnumerationTooLargeError(ValueError):
+    """An exact enumeration was asked for a state space too large for memory."""

@@ -1,0 +1,158 @@
+r"""The one training loop, shared by every model, and the chain-start schemes.
+
+Every model in :mod:`solvable` is an exponential family
+:math:`E_\theta(x) = -\sum_a \theta_a \phi_a(x)` (theory.md section 2.1), so
+gradient ascent on the log-likelihood, with the model term replaced by a
+surrogate law :math:`\hat p`, reads
+
+.. math:: \theta_a \leftarrow \theta_a + \gamma\,[\langle\phi_a\rangle_D - \langle\phi_a\rangle_{\hat p}] .
+
+A model supplies its statistics as a dict ``{parameter name: <phi>}`` with the same
+keys as its parameters. A *scheme* says where the chains of :math:`\hat p` start:
+
+=============  ===============================================  ==========================
+scheme         start of the k steps at every update              fixed point (exp. family)
+=============  ===============================================  ==========================
+``short-run``  fresh draws from the fixed law p0 (Rdm-k)        <phi>_D = <phi>_{p0 T^k}
+``cd``         the data (CD-k)                                  <phi>_D = <phi>_{p_D T^k}
+``pcd``        where the chains stopped at the last update       stationary law of T
+=============  ===============================================  ==========================
+
+``engine="simulate"`` feeds the loop with Monte Carlo chains; ``engine="exact"``
+with the exact law (closed form or enumeration) propagated by the same kernel,
+which is the ``n_chains -> infinity`` limit of the same loop. Both go through
+:class:`Walkers`, so the two routes differ only in how a law is represented.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .errors import DivergenceError
+
+SCHEMES = ("short-run", "cd", "pcd")
+ENGINES = ("simulate", "exact")
+
+
+def iteration_seed(seed, iteration, stream=0):
+    """The seed of one training iteration: a SeedSequence entropy tuple, never reused."""
+    return (int(seed), int(stream), int(iteration))
+
+
+@dataclasses.dataclass
+class Walkers:
+    """The model term of the gradient: a population (samples or an exact law) moved by a kernel.
+
+    Parameters
+    ----------
+    scheme : one of :data:`SCHEMES`
+    k : number of kernel steps (or continuous time) per update
+    move : ``move(params, state, k, seed) -> state``
+    stats : ``stats(state) -> {name: <phi_name>}``
+    start_p0 : ``start_p0(seed) -> state`` (the fixed start law, short-run and first PCD state)
+    start_data : ``start_data(seed) -> state`` (the data, CD)
+    """
+
+    scheme: str
+    k: Any
+    move: Callable
+    stats: Callable
+    start_p0: Callable
+    start_data: Callable
+    state: Any = None
+
+    def model_stats(self, params, seed):
+        if self.scheme == "short-run":
+            start = self.start_p0(seed)
+        elif self.scheme == "cd":
+            start = self.start_data(seed)
+        elif self.scheme == "pcd":
+            start = self.start_p0(seed) if self.state is None else self.state
+        else:  # pragma: no cover - validated by the public wrappers
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        self.state = self.move(params, start, self.k, seed)
+        return self.stats(self.state)
+
+    def after_update(self, old, new, seed):
+        """Hook called after each parameter update (Jarzynski walkers use it)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """Trained parameters and their history.
+
+    Attributes
+    ----------
+    params : dict name -> final ndarray; each is also an attribute (``result.J``).
+    history : dict with ``"params"`` (name -> array of shape (n_iter + 1, ...)),
+        ``"error"`` (max |<phi>_D - <phi>_model| per iteration, shape (n_iter,)),
+        and model-specific entries.
+    """
+
+    params: dict
+    history: dict
+    scheme: str
+    engine: str
+    k: Any
+
+    def __getattr__(self, name):
+        params = self.__dict__.get("params", {})
+        if name in params:
+            return params[name]
+        raise AttributeError(name)
+
+    def tail_mean(self, fraction=0.5, n_batches=20):
+        """Tail average of each parameter over the last ``fraction`` of iterations,
+        with a batch-means standard error (theory.md section 8).
+
+        Returns ``{name: (mean, se)}``.
+        """
+        out = {}
+        for name, traj in self.history["params"].items():
+            n = traj.shape[0]
+            tail = traj[n - max(int(fraction * n), n_batches):]
+            m = tail.shape[0] // n_batches
+            batches = tail[tail.shape[0] - m * n_batches:].reshape((n_batches, m) + tail.shape[1:]).mean(axis=1)
+            out[name] = (tail.mean(axis=0), batches.std(axis=0, ddof=1) / np.sqrt(n_batches))
+        return out
+
+
+def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, desc="training", hint=""):
+    r"""Run :math:`\theta \leftarrow \theta + \gamma(\langle\phi\rangle_D - \langle\phi\rangle_{\hat p})`.
+
+    ``walkers`` provides :math:`\langle\phi\rangle_{\hat p}` (see :class:`Walkers`).
+    Raises :class:`~solvable.DivergenceError` naming the iteration when a parameter
+    or a chain becomes non-finite.
+    """
+    params = {name: np.array(v, dtype=float) for name, v in params0.items()}
+    traj = {name: np.empty((n_iter + 1,) + v.shape) for name, v in params.items()}
+    for name in params:
+        traj[name][0] = params[name]
+    error = np.empty(n_iter)
+    bar = tqdm(range(n_iter), desc=desc, disable=None if progress else True, leave=False)
+    for it in bar:
+        s = iteration_seed(seed, it)
+        try:
+            model = walkers.model_stats(params, s)
+        except DivergenceError as exc:
+            raise DivergenceError(f"training iteration {it}: {exc}") from exc
+        new = {}
+        err = 0.0
+        for name, value in params.items():
+            diff = np.asarray(data_stats[name]) - np.asarray(model[name])
+            err = max(err, float(np.max(np.abs(diff))) if diff.size else 0.0)
+            new[name] = value + lr * diff
+            if not np.all(np.isfinite(new[name])):
+                raise DivergenceError(
+                    f"training iteration {it}: parameter {name!r} became non-finite. {hint}"
+                )
+        walkers.after_update(params, new, s)
+        params = new
+        error[it] = err
+        for name in params:
+            traj[name][it + 1] = params[name]
+    bar.close()
+    return params, {"params": traj, "error": error}
