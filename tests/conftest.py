@@ -1,0 +1,7 @@
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
