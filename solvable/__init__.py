@@ -14,6 +14,7 @@ from .errors import (
     DivergenceError,
     EnumerationTooLargeError,
     NoFixedPointError,
+    NoFixedPointWarning,
     NonNormalizableWarning,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "DivergenceError",
     "EnumerationTooLargeError",
     "NoFixedPointError",
+    "NoFixedPointWarning",
     "NonNormalizableWarning",
     "__version__",
 ]

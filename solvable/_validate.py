@@ -119,3 +119,48 @@ def time(k, name, step):
 
 def seed(x, name="seed"):
     return integer(x, name, low=0)
+
+
+def binary(x, name, *, ndim=2, n_cols=None):
+    """A float array with every entry 0 or 1 (RBM units); checks ``ndim`` and the column count."""
+    a = finite_array(x, name, ndim=ndim)
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if n_cols is not None and a.shape[-1] != n_cols:
+        raise ValueError(f"{name} must have {n_cols} columns (units), got shape {a.shape}")
+    bad = (a != 0) & (a != 1)
+    if np.any(bad):
+        raise ValueError(
+            f"{name} must contain only 0 and 1 (RBM units are {{0,1}}); found {int(np.sum(bad))} other "
+            f"value(s), e.g. {a[bad].flat[0]!r}. Binarize first, e.g. (x > threshold).astype(float)"
+        )
+    return a.astype(float)
+
+
+def spins(x, name, *, ndim=(1, 2), n_cols=None):
+    """An int8 array of Ising spins, every entry -1 or +1; checks ``ndim`` and the last axis length."""
+    a = finite_array(x, name, ndim=ndim)
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if n_cols is not None and a.shape[-1] != n_cols:
+        raise ValueError(f"{name} must have {n_cols} spins on its last axis, got shape {a.shape}")
+    bad = (a != -1) & (a != 1)
+    if np.any(bad):
+        raise ValueError(
+            f"{name} must contain only spins -1 and +1; found {int(np.sum(bad))} other value(s), "
+            f"e.g. {a[bad].flat[0]!r} (0/1 units convert with s = 2*u - 1)"
+        )
+    return a.astype(np.int8)
+
+
+def probability(p, name, size=None, *, atol=1e-9):
+    """A probability vector: 1-D, finite, non-negative, summing to 1 (within ``atol``); renormalised."""
+    a = finite_array(p, name, ndim=1)
+    if size is not None and a.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},), got {a.shape}")
+    if a.size == 0 or np.any(a < 0):
+        raise ValueError(f"{name} must be a non-empty vector of non-negative probabilities")
+    total = float(a.sum())
+    if abs(total - 1.0) > atol:
+        raise ValueError(f"{name} must sum to 1, sums to {total:.12g}")
+    return a / total

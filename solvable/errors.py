@@ -9,6 +9,9 @@
   normalizable Boltzmann law (an eigenvalue of ``J`` <= 0): the dynamics at time k
   is fine, the equilibrium does not exist.
 * :class:`EnumerationTooLargeError` -- an exact enumeration that would not fit in memory.
+* :class:`NoFixedPointWarning` -- a closed-form fixed point is infinite (returned as
+  +-inf): the training drifts to infinity, e.g. independent spins with
+  ``|m_D| >= 1 - e^{-k}`` (theory.md section 4).
 """
 
 __all__ = [
@@ -16,6 +19,7 @@ __all__ = [
     "DivergenceError",
     "NonNormalizableWarning",
     "EnumerationTooLargeError",
+    "NoFixedPointWarning",
 ]
 
 
@@ -33,3 +37,7 @@ class NonNormalizableWarning(UserWarning):
 
 class EnumerationTooLargeError(ValueError):
     """An exact enumeration was asked for a state space too large for memory."""
+
+
+class NoFixedPointWarning(UserWarning):
+    """A fixed point is at infinity (returned as +-inf): training drifts without bound."""
