@@ -16,6 +16,7 @@ from .errors import (
     NoFixedPointError,
     NoFixedPointWarning,
     NonNormalizableWarning,
+    UnstableFixedPointWarning,
 )
 
 __version__ = "0.1.0"
@@ -26,12 +27,13 @@ __all__ = [
     "NoFixedPointError",
     "NoFixedPointWarning",
     "NonNormalizableWarning",
+    "UnstableFixedPointWarning",
     "__version__",
 ]
 
 _SUBMODULES = {
     "gaussian", "bernoulli", "ising", "glauber_chain", "curie_weiss", "rbm", "jarzynski",
-    "training", "compare", "plotting", "cli",
+    "training", "compare", "plotting", "cli", "generator", "objectives",
 }
 
 

@@ -12,6 +12,9 @@
 * :class:`NoFixedPointWarning` -- a closed-form fixed point is infinite (returned as
   +-inf): the training drifts to infinity, e.g. independent spins with
   ``|m_D| >= 1 - e^{-k}`` (theory.md section 4).
+* :class:`UnstableFixedPointWarning` -- a stationary point of a training scheme's expected
+  update that the training flow leaves (its Jacobian has an eigenvalue with negative real
+  part, theory.md section 2.2).
 """
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "NonNormalizableWarning",
     "EnumerationTooLargeError",
     "NoFixedPointWarning",
+    "UnstableFixedPointWarning",
 ]
 
 
@@ -41,3 +45,7 @@ class EnumerationTooLargeError(ValueError):
 
 class NoFixedPointWarning(UserWarning):
     """A fixed point is at infinity (returned as +-inf): training drifts without bound."""
+
+
+class UnstableFixedPointWarning(UserWarning):
+    """A stationary point of the expected update exists but training moves away from it."""

@@ -1,0 +1,426 @@
+r"""Numba kernels for binary spins :math:`s\in\{-1,+1\}^n`, energy
+:math:`E(s)=-\tfrac12 s^\top Js-h^\top s` (J symmetric, zero diagonal).
+
+Two families, no validation here (the public wrappers in :mod:`solvable.ising` and
+:mod:`solvable.bernoulli` validate):
+
+**Chains** (:func:`run_chain` for one chain; :func:`run_chains` runs all of them in
+parallel with ``prange``, :func:`run_chains_serial` on one thread for small jobs; chain
+``c`` draws only from its own xoshiro stream ``states[c]``, so the bits depend neither on
+the thread count nor on the driver). Couplings are neighbour lists in CSR form ``(indptr, indices, weights)``: the
+neighbours of site i are ``indices[indptr[i]:indptr[i+1]]`` with couplings ``weights``.
+Every chain keeps its local fields :math:`H_i=h_i+\sum_jJ_{ij}s_j` and updates them in
+O(degree) per flip, so a 2-D lattice of thousands of spins costs O(1) per site update.
+A dense J is passed as the CSR of its nonzero entries.
+
+**Exact laws** (serial): a law is a vector ``p`` of length :math:`2^n` over the state
+order of :func:`solvable.ising.all_states` -- state index ``b`` has
+:math:`s_i=+1` iff bit i of b is 1. One single-site update costs O(2^n): the local
+field of site i in every state is built by doubling over the bits (:func:`site_fields`).
+
+Dynamics codes (index into :data:`DYNAMICS`) and time units:
+
+====  ========================  =========================================================
+code  name                      one unit of ``k``
+====  ========================  =========================================================
+0     ``glauber``               continuous time t (every spin resampled at rate 1;
+                                K ~ Poisson(n t) heat-bath updates at random sites)
+1     ``random-heat-bath``      one heat-bath update at a uniformly random site
+2     ``random-metropolis``     one Metropolis update at a uniformly random site
+3     ``sequential-heat-bath``  one sweep: heat-bath updates at sites 0, 1, ..., n-1
+4     ``parallel-heat-bath``    every spin resampled from its conditional given the old state
+5     ``parallel-metropolis``   every spin proposes a flip, accepted with min(1, e^{-2 s_i H_i})
+====  ========================  =========================================================
+
+Heat bath at site i: :math:`P(s_i=+1)=\sigma(2H_i)=\tfrac12(1+\tanh H_i)`; Metropolis:
+flip with probability :math:`\min(1, e^{-2s_iH_i})` (theory.md section 5.1).
+"""
+import numpy as np
+
+from ._jit import jit, pjit, prange
+from ._rng import randint, uniform
+
+DYNAMICS = (
+    "glauber",
+    "random-heat-bath",
+    "random-metropolis",
+    "sequential-heat-bath",
+    "parallel-heat-bath",
+    "parallel-metropolis",
+)
+GLAUBER, RANDOM_HB, RANDOM_MET, SEQ_HB, PAR_HB, PAR_MET = range(6)
+
+
+# ======================================================================================
+# chains
+# ======================================================================================
+@jit
+def _fields(x, H, indptr, indices, weights, h):
+    """H = h + J x for one chain."""
+    n = x.shape[0]
+    for i in range(n):
+        acc = h[i]
+        for q in range(indptr[i], indptr[i + 1]):
+            acc += weights[q] * x[indices[q]]
+        H[i] = acc
+
+
+@jit
+def _flip(i, x, H, indptr, indices, weights):
+    """Flip spin i and update the local fields of its neighbours (J symmetric)."""
+    d = -2.0 * x[i]
+    x[i] = -x[i]
+    for q in range(indptr[i], indptr[i + 1]):
+        H[indices[q]] += weights[q] * d
+
+
+@jit
+def _heat_bath_value(Hi, s):
+    """+1 with probability (1 + tanh Hi) / 2, else -1."""
+    return 1 if uniform(s) < 0.5 * (1.0 + np.tanh(Hi)) else -1
+
+
+@jit
+def _metropolis_flips(xi, Hi, s):
+    """True with probability min(1, exp(-2 xi Hi))."""
+    dE = 2.0 * xi * Hi
+    if dE <= 0.0:
+        return True
+    return uniform(s) < np.exp(-dE)
+
+
+@jit
+def _heat_bath_site(i, x, H, indptr, indices, weights, s):
+    if _heat_bath_value(H[i], s) != x[i]:
+        _flip(i, x, H, indptr, indices, weights)
+
+
+@jit
+def run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """Advance chain c (row c of ``spins``, int8, in place) by the dynamics ``code``.
+
+    ``n_steps`` counts single-site updates (codes 1, 2), sweeps (3) or parallel steps
+    (4, 5); ``t`` is the continuous time of code 0 (exponential clock of total rate n:
+    waiting times Exp(n), a heat-bath update at a uniform site at each tick).
+    ``fields`` (float64) and ``buf`` (int8, shaped like ``spins`` for the parallel
+    codes) are scratch; chain c draws only from ``states[c]``.
+    """
+    n = spins.shape[1]
+    s = states[c]
+    x = spins[c]
+    H = fields[c]
+    _fields(x, H, indptr, indices, weights, h)
+    if code == GLAUBER:
+        clock = 0.0
+        while True:
+            clock += -np.log(1.0 - uniform(s)) / n
+            if clock > t:
+                break
+            _heat_bath_site(randint(s, n), x, H, indptr, indices, weights, s)
+    elif code == RANDOM_HB:
+        for _ in range(n_steps):
+            _heat_bath_site(randint(s, n), x, H, indptr, indices, weights, s)
+    elif code == RANDOM_MET:
+        for _ in range(n_steps):
+            i = randint(s, n)
+            if _metropolis_flips(x[i], H[i], s):
+                _flip(i, x, H, indptr, indices, weights)
+    elif code == SEQ_HB:
+        for _ in range(n_steps):
+            for i in range(n):
+                _heat_bath_site(i, x, H, indptr, indices, weights, s)
+    else:
+        y = buf[c]
+        for _ in range(n_steps):
+            for i in range(n):
+                if code == PAR_HB:
+                    y[i] = _heat_bath_value(H[i], s)
+                else:
+                    y[i] = -x[i] if _metropolis_flips(x[i], H[i], s) else x[i]
+            for i in range(n):
+                if y[i] != x[i]:
+                    _flip(i, x, H, indptr, indices, weights)
+
+
+@pjit
+def run_chains(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """:func:`run_chain` for every chain, in parallel over chains (``prange``)."""
+    for c in prange(spins.shape[0]):
+        run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+
+
+@jit
+def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """:func:`run_chain` for every chain, one thread: the same bits as :func:`run_chains`,
+    without the cost of waking threads for small jobs (training loops on small models)."""
+    for c in range(spins.shape[0]):
+        run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+
+
+# ======================================================================================
+# exact laws over the 2^n states
+# ======================================================================================
+@jit
+def site_fields(J, h, i, n, H):
+    r"""H[b] = local field of site i in state b, for all 2^n states, in O(2^n).
+
+    State 0 has every spin at -1: :math:`H_i=h_i-\sum_jJ_{ij}`; setting bit j raises it
+    by :math:`2J_{ij}`, so the table is built by doubling over the bits.
+    """
+    acc = h[i]
+    for j in range(n):
+        acc -= J[i, j]
+    H[0] = acc
+    for j in range(n):
+        size = 1 << j
+        d = 2.0 * J[i, j]
+        for b in range(size):
+            H[size + b] = H[b] + d
+
+
+#: Metropolis rows store e^{-2|H|} >= this, so that the sign of a row entry encodes sign(H)
+_TINY = 1e-300
+
+
+@jit
+def site_row(J, h, i, n, metropolis, H, row):
+    r"""The single-site update at i as a row over the 2^(n-1) pairs (b, b | bit i).
+
+    Pair j is the state b with bit i removed. Heat bath: ``row[j] = tanh H_i(b)``
+    (:math:`P(s_i=\pm1)=rac12(1\pm	anh H_i)`). Metropolis: ``row[j] = +e^{-2H}`` if
+    :math:`H_i\ge0` (up always accepted, down with :math:`e^{-2H}`), ``-e^{2H}`` otherwise,
+    its modulus clipped below at 1e-300 so that the sign survives underflow.
+    """
+    site_fields(J, h, i, n, H)
+    bit = 1 << i
+    N = 1 << n
+    j = 0
+    for hi in range(0, N, 2 * bit):
+        for lo in range(bit):
+            Hi = H[hi + lo]
+            if metropolis:
+                v = np.exp(-2.0 * abs(Hi))
+                if v < _TINY:
+                    v = _TINY
+                row[j] = v if Hi >= 0.0 else -v
+            else:
+                row[j] = np.tanh(Hi)
+            j += 1
+
+
+@jit
+def apply_row(p, out, i, n, metropolis, accumulate, w, row):
+    """out = p T_i (or out += w p T_i if ``accumulate``); out may be p itself when not accumulating."""
+    bit = 1 << i
+    N = 1 << n
+    j = 0
+    for hi in range(0, N, 2 * bit):
+        for lo in range(bit):
+            b = hi + lo  # s_i = -1
+            c = b + bit  # s_i = +1
+            pb = p[b]
+            pc = p[c]
+            v = row[j]
+            j += 1
+            if metropolis:
+                # -1 -> +1 changes E by -2 H_i, +1 -> -1 by +2 H_i
+                if v >= 0.0:
+                    a_up = 1.0
+                    a_down = v
+                else:
+                    a_up = -v
+                    a_down = 1.0
+                nb = pb * (1.0 - a_up) + pc * a_down
+                nc = pc * (1.0 - a_down) + pb * a_up
+            else:
+                tot = pb + pc
+                nb = 0.5 * tot * (1.0 - v)
+                nc = 0.5 * tot * (1.0 + v)
+            if accumulate:
+                out[b] += w * nb
+                out[c] += w * nc
+            else:
+                out[b] = nb
+                out[c] = nc
+
+
+@jit
+def fill_rows(J, h, n, metropolis, H, rows):
+    """Precompute the rows of all n sites (``rows`` shaped (n, 2^(n-1)))."""
+    for i in range(n):
+        site_row(J, h, i, n, metropolis, H, rows[i])
+
+
+@jit
+def _row_of(J, h, i, n, metropolis, H, rows):
+    """The row of site i: from the precomputed table when rows has n rows, else recomputed into rows[0]."""
+    if rows.shape[0] == n:
+        return rows[i]
+    site_row(J, h, i, n, metropolis, H, rows[0])
+    return rows[0]
+
+
+@jit
+def random_scan_step(p, out, J, h, n, metropolis, H, rows):
+    """out = p T_rs, T_rs = (1/n) sum_i T_i (one update at a uniformly random site)."""
+    for b in range(out.shape[0]):
+        out[b] = 0.0
+    w = 1.0 / n
+    for i in range(n):
+        apply_row(p, out, i, n, metropolis, True, w, _row_of(J, h, i, n, metropolis, H, rows))
+
+
+@jit
+def sweep(p, J, h, n, H, rows):
+    """p <- p T_0 T_1 ... T_{n-1} (heat bath, in place)."""
+    for i in range(n):
+        apply_row(p, p, i, n, False, False, 1.0, _row_of(J, h, i, n, False, H, rows))
+
+
+@jit
+def parallel_step(p, out, J, h, n, metropolis, P, Hs):
+    r"""out = p T_par: every spin updated from the old state s, independently.
+
+    :math:`T(s,s')=\prod_i\pi_i(s'_i\mid s)`; for each source state the product over
+    target states is built by doubling over the bits (O(2^n)), so a step costs O(4^n).
+    """
+    N = 1 << n
+    for b in range(N):
+        out[b] = 0.0
+    for b in range(N):
+        pb = p[b]
+        if pb == 0.0:
+            continue
+        for i in range(n):
+            acc = h[i]
+            for j in range(n):
+                acc += J[i, j] * (1.0 if (b >> j) & 1 else -1.0)
+            Hs[i] = acc
+        P[0] = pb
+        for i in range(n):
+            size = 1 << i
+            Hi = Hs[i]
+            if metropolis:
+                if (b >> i) & 1:  # s_i = +1 stays +1 unless it flips
+                    flip = np.exp(-2.0 * Hi) if Hi > 0.0 else 1.0
+                    up = 1.0 - flip
+                    down = flip
+                else:
+                    flip = np.exp(2.0 * Hi) if Hi < 0.0 else 1.0
+                    up = flip
+                    down = 1.0 - flip
+            else:
+                up = 0.5 * (1.0 + np.tanh(Hi))
+                down = 0.5 * (1.0 - np.tanh(Hi))
+            for a in range(size):
+                P[size + a] = P[a] * up
+                P[a] *= down
+        for a in range(N):
+            out[a] += P[a]
+
+
+@jit
+def evolve_discrete(p, J, h, n, n_steps, code, out, H, rows, P, Hs):
+    """Apply n_steps steps of a discrete-time dynamics to p; the result is in p.
+
+    ``rows``: (n, 2^(n-1)) to precompute every site's row once (fast, n 2^(n+2) bytes),
+    or (1, 2^(n-1)) to recompute them at each use (parallel dynamics ignore it).
+    """
+    metropolis = code == RANDOM_MET or code == PAR_MET
+    if rows.shape[0] == n and (code == RANDOM_HB or code == RANDOM_MET or code == SEQ_HB):
+        fill_rows(J, h, n, metropolis, H, rows)
+    for _ in range(n_steps):
+        if code == RANDOM_HB or code == RANDOM_MET:
+            random_scan_step(p, out, J, h, n, metropolis, H, rows)
+            for b in range(p.shape[0]):
+                p[b] = out[b]
+        elif code == SEQ_HB:
+            sweep(p, J, h, n, H, rows)
+        else:
+            parallel_step(p, out, J, h, n, metropolis, P, Hs)
+            for b in range(p.shape[0]):
+                p[b] = out[b]
+
+
+#: largest Poisson mean n*dt handled in one uniformisation block (e^{-400} is far from underflow)
+MAX_BLOCK_RATE = 400.0
+
+
+@jit
+def uniformization(p, J, h, n, t, tail, cur, nxt, acc, H, rows):
+    r"""p <- p exp(t Q), Q = n (T_rs - I) (continuous-time heat bath, every spin at rate 1).
+
+    Uniformisation (Jensen 1953): :math:`e^{tQ}=\sum_K \mathrm{Poi}(K;nt)\,T_{rs}^K`.
+    Time is cut into blocks with n*dt <= MAX_BLOCK_RATE; in a block the series stops at
+    the first K > n dt whose remaining Poisson mass, bounded by
+    :math:`w_K(K+1)/(K+1-n\,dt)`, is below ``tail``. Error <= tail per block (1-norm).
+    """
+    N = p.shape[0]
+    if rows.shape[0] == n:
+        fill_rows(J, h, n, False, H, rows)
+    n_blocks = int(np.ceil(n * t / MAX_BLOCK_RATE))
+    if n_blocks < 1:
+        n_blocks = 1
+    dt = t / n_blocks
+    lam = n * dt
+    for _ in range(n_blocks):
+        if lam == 0.0:
+            break
+        wk = np.exp(-lam)
+        for b in range(N):
+            cur[b] = p[b]
+            acc[b] = wk * p[b]
+        K = 0
+        while True:
+            K += 1
+            random_scan_step(cur, nxt, J, h, n, False, H, rows)
+            for b in range(N):
+                cur[b] = nxt[b]
+            wk *= lam / K
+            for b in range(N):
+                acc[b] += wk * cur[b]
+            if K > lam and wk * (K + 1.0) / (K + 1.0 - lam) < tail:
+                break
+        for b in range(N):
+            p[b] = acc[b]
+
+
+@jit
+def law_moments(p, n, m, C):
+    """m_i = sum_b p_b s_i(b), C_ij = sum_b p_b s_i(b) s_j(b) (in place)."""
+    for i in range(n):
+        m[i] = 0.0
+        for j in range(n):
+            C[i, j] = 0.0
+    x = np.empty(n)
+    for b in range(p.shape[0]):
+        pb = p[b]
+        if pb == 0.0:
+            continue
+        for i in range(n):
+            x[i] = 1.0 if (b >> i) & 1 else -1.0
+        for i in range(n):
+            v = pb * x[i]
+            m[i] += v
+            for j in range(i + 1, n):
+                C[i, j] += v * x[j]
+    for i in range(n):
+        C[i, i] = 1.0
+        for j in range(i + 1, n):
+            C[j, i] = C[i, j]
+
+
+@jit
+def minus_energies(J, h, n, out):
+    r"""out[b] = -E(s(b)) = sum_i h_i s_i + sum_{i<j} J_ij s_i s_j for every state."""
+    x = np.empty(n)
+    for b in range(out.shape[0]):
+        for i in range(n):
+            x[i] = 1.0 if (b >> i) & 1 else -1.0
+        acc = 0.0
+        for i in range(n):
+            a = h[i]
+            for j in range(i + 1, n):
+                a += J[i, j] * x[j]
+            acc += a * x[i]
+        out[b] = acc

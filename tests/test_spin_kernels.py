@@ -1,0 +1,144 @@
+"""Numba spin kernels (solvable.kernels.spins): exact-law building blocks and chains.
+
+Independent routes: direct numpy sums for the local fields, the O(n 2^n) row table vs
+the recomputed rows, scipy's expm for uniformisation, enumeration vs chains (z-scores).
+"""
+import numba
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.linalg import expm
+
+from solvable import ising
+from solvable.kernels import spins as K
+from solvable.kernels._rng import chain_states
+
+Z = 5.0
+
+
+def _model(n, seed, sj=0.6, sh=0.4):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(0, sj, (n, n))
+    J = np.triu(A, 1)
+    return J + J.T, rng.normal(0, sh, n)
+
+
+def test_site_fields_match_direct_sums():
+    n = 6
+    J, h = _model(n, 3)
+    S = ising.all_states(n).astype(float)
+    H = np.empty(2**n)
+    for i in range(n):
+        K.site_fields(J, h, i, n, H)
+        np.testing.assert_allclose(H, h[i] + S @ J[i], atol=1e-13)
+
+
+@pytest.mark.parametrize("code", [K.RANDOM_HB, K.RANDOM_MET, K.SEQ_HB])
+def test_row_table_equals_recomputed_rows(code):
+    """The precomputed table (fast path) and per-use recomputation (large n) give the same bits."""
+    n = 5
+    J, h = _model(n, 4)
+    p0 = np.random.default_rng(0).dirichlet(np.ones(2**n))
+    out = []
+    for rows in (np.empty((n, 2 ** (n - 1))), np.empty((1, 2 ** (n - 1)))):
+        p = p0.copy()
+        K.evolve_discrete(p, J, h, n, 7, code, np.empty(2**n), np.empty(2**n), rows, np.empty(1), np.empty(n))
+        out.append(p)
+    assert np.array_equal(out[0], out[1])
+    T = ising.transition_matrix(J, h, dynamics=K.DYNAMICS[code]).toarray()
+    np.testing.assert_allclose(out[0], p0 @ np.linalg.matrix_power(T, 7), atol=1e-14)
+
+
+def test_uniformization_matches_expm_across_blocks():
+    """n t = 5 * 90 = 450 > MAX_BLOCK_RATE: two uniformisation blocks; error < 1e-12 vs expm."""
+    n = 5
+    J, h = _model(n, 5, sj=0.3)
+    Q = ising.transition_matrix(J, h, dynamics="glauber").toarray()
+    p0 = np.zeros(2**n)
+    p0[0] = 1.0
+    for t in (0.01, 0.7, 3.0, 90.0):
+        assert n * t <= K.MAX_BLOCK_RATE or t == 90.0
+        for rows in (np.empty((n, 2 ** (n - 1))), np.empty((1, 2 ** (n - 1)))):
+            p = p0.copy()
+            N = 2**n
+            K.uniformization(p, J, h, n, t, 1e-16, np.empty(N), np.empty(N), np.empty(N), np.empty(N), rows)
+            np.testing.assert_allclose(p, p0 @ expm(t * Q), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(p, ising.boltzmann(J, h), atol=1e-12)
+
+
+def test_metropolis_row_keeps_sign_under_underflow():
+    """A field of -400 underflows e^{-800}; the row must still say 'up is the costly move'."""
+    n = 2
+    J = np.zeros((2, 2))
+    h = np.array([-400.0, 400.0])
+    row = np.empty(2)
+    K.site_row(J, h, 0, n, True, np.empty(4), row)
+    assert np.all(row < 0)
+    p = np.full(4, 0.25)
+    out = np.zeros(4)
+    K.apply_row(p, out, 0, n, True, False, 1.0, row)
+    # spin 0 must go (and stay) down
+    np.testing.assert_allclose(out, [0.5, 0.0, 0.5, 0.0], atol=1e-290)
+
+
+def _csr(J):
+    M = sparse.csr_matrix(J)
+    M.eliminate_zeros()
+    M.sort_indices()
+    return M.indptr.astype(np.int64), M.indices.astype(np.int64), M.data
+
+
+def _chains(J, h, n_chains, k, code, seed, kernel=K.run_chains):
+    n = h.size
+    x = ising._uniform_spins(n_chains, n, seed)
+    indptr, indices, w = _csr(J)
+    kernel(x, np.empty(x.shape), np.empty(x.shape, dtype=np.int8), indptr, indices, w, h,
+                 0 if code == K.GLAUBER else k, float(k), code, chain_states(seed, n_chains, stream=2))
+    return x
+
+
+@pytest.mark.parametrize("code", range(6))
+def test_chains_bit_identical_across_thread_counts(code):
+    J, h = _model(7, 6)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = _chains(J, h, 300, 3, code, 11)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = _chains(J, h, 300, 3, code, 11)
+    finally:
+        numba.set_num_threads(old)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, _chains(J, h, 300, 3, code, 12))  # the seed matters
+    assert np.array_equal(a, _chains(J, h, 300, 3, code, 11, kernel=K.run_chains_serial))
+
+
+def test_local_fields_stay_exact_after_many_flips():
+    """After many O(degree) field updates the chains still follow the exact law:
+    a 3x3 periodic lattice, chains vs enumeration, every state's frequency within z SE."""
+    J = ising.lattice_couplings(3, coupling=0.35).toarray()
+    n = 9
+    h = np.linspace(-0.3, 0.3, n)
+    M = 40000
+    x = _chains(J, h, M, 60, K.RANDOM_MET, 2)
+    p = ising.evolve(np.full(2**n, 2.0**-n), J, h, 60, dynamics="random-metropolis")
+    m, C = ising.moments(p)
+    xf = x.astype(float)
+    z_m = (xf.mean(0) - m) / (xf.std(0, ddof=1) / np.sqrt(M))
+    pair = xf[:, 0] * xf[:, 1]
+    z_c = (pair.mean() - C[0, 1]) / (pair.std(ddof=1) / np.sqrt(M))
+    assert np.max(np.abs(z_m)) < Z and abs(z_c) < Z, (z_m, z_c)
+
+
+def test_glauber_clock_rate_for_free_spins():
+    """J = 0, h = 0: each spin keeps its start value with probability (1 + e^{-t})/2 (rate-1 resampling)."""
+    n, M, t = 50, 4000, 0.8
+    x0 = np.ones((M, n), dtype=np.int8)
+    x = x0.copy()
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    K.run_chains(x, np.empty(x.shape), np.empty((M, 1), dtype=np.int8), indptr, np.zeros(0, dtype=np.int64),
+                 np.zeros(0), np.zeros(n), 0, t, K.GLAUBER, chain_states(0, M, stream=2))
+    m = x.mean(dtype=float)
+    pred = np.exp(-t)
+    se = x.astype(float).mean(1).std(ddof=1) / np.sqrt(M)
+    assert abs(m - pred) < Z * se, (m, pred, se)
