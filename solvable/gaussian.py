@@ -61,7 +61,8 @@ def _decay(j, t, step):
     r"""Per-mode decay of the mean after time t: :math:`e^{-jt}` or :math:`\rho^t`, :math:`\rho=1-\eta j`."""
     j = np.asarray(j, dtype=float)
     if step is None:
-        return np.exp(-j * t)
+        with np.errstate(over="ignore"):
+            return np.exp(-j * t)
     x = step * j
     with np.errstate(over="ignore"):
         mag = np.exp(t * _log_abs_rho(x)) if t > 0 else np.ones_like(x)
@@ -470,7 +471,10 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
 
     (theory.md 3.1), with the model term :math:`\hat p` given by the scheme:
     ``"short-run"`` (chains restart from :math:`\mathcal N(m_0, v_0I)` and run k steps; Rdm-k),
-    ``"cd"`` (start at the data, k steps), ``"pcd"`` (persistent chains, k steps per update).
+    ``"cd"`` (start at the data, k steps), ``"pcd"`` (persistent chains, k steps per update),
+    ``"jarzynski"`` (persistent walkers drawn from the initial model, carrying the exact weights of
+    theory.md 6.1 (ULA) or 6.2 (MALA): fixed point = MLE for any step; history adds ``"ess"``,
+    ``"log_z"``, ``"log_z_se"``, ``"n_resamples"``; see :func:`solvable.jarzynski.gaussian_walkers`).
     ``engine="simulate"`` uses :func:`simulate` with ``n_chains`` chains; ``engine="exact"``
     propagates the exact Gaussian law with :func:`langevin_moments` (the n_chains -> infinity
     limit; ``step=None`` then means continuous time). ``method`` is ``"ula"`` or ``"mala"``

@@ -106,6 +106,8 @@ def test_zero_eigenvalue_limits_are_exact():
 def test_moment_overflow_is_a_divergence_not_nan():
     with pytest.raises(solvable.DivergenceError, match="eta\\*j"):
         G.langevin_moments([[30.0]], [0.0], 100000, step=0.1)
+    with pytest.raises(solvable.DivergenceError, match="e\\^\\(-jk\\)"):
+        G.langevin_moments([[-1.0]], [0.0], 1000.0)
 
 
 # --------------------------------------------------------------------------------------
