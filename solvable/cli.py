@@ -1,0 +1,345 @@
+"""The ``solvable`` command: ``reproduce`` the papers' claims, run teaching ``demo``\\ s, ``bench``.
+
+``solvable reproduce [--quick] [--only PATTERN] [--jobs N] [--scheduler ADDRESS] [--out DIR]``
+runs the checks of :mod:`paper_checks` (in parallel over local processes, or on an
+existing Dask cluster), prints a PASS/FAIL table, writes every figure (PNG + PDF + JSON
+sidecar) and ``report.md`` / ``results.json`` into ``--out``, and exits with
+
+* 0 when every selected check passes,
+* 1 when a check fails or raises,
+* 2 on a usage error (bad option, no check matching ``--only``, unsafe ``--out``).
+
+Nothing is written outside ``--out``, and every file is written atomically. The
+output directory is marked with a ``.solvable-output`` file; ``solvable`` refuses to
+write into an existing directory that holds other files and lacks that mark, unless
+``--force`` is given, so it never overwrites a user's files by accident.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+#: File that marks a directory as written by ``solvable``.
+MARKER = ".solvable-output"
+#: Files that may already sit in a fresh output directory (e.g. the repository's figures/).
+_HARMLESS = {".gitkeep", ".gitignore", "README.md"}
+#: Figure formats ``--formats`` accepts.
+_FORMATS = ("png", "pdf", "svg")
+
+
+class UsageError(Exception):
+    """A usage error: reported on stderr, exit status 2."""
+
+
+# --------------------------------------------------------------------------------------
+# output directory
+# --------------------------------------------------------------------------------------
+def prepare_out_dir(path, *, force=False):
+    """Create or validate the output directory and mark it as ``solvable``'s.
+
+    An existing directory is accepted when it carries :data:`MARKER`, when it holds
+    only harmless files (``.gitkeep``, ``README.md``, ``.gitignore``), or with ``force``.
+    Raises :class:`UsageError` otherwise.
+    """
+    from .plotting import atomic_write_text
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"--out {p} exists and is not a directory")
+    if p.is_dir() and not (p / MARKER).exists():
+        foreign = sorted(x.name for x in p.iterdir() if x.name not in _HARMLESS)
+        if foreign and not force:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise UsageError(
+                f"--out {p} already exists and holds files solvable did not write ({shown}); "
+                "choose a new or empty directory, or pass --force to write into it anyway"
+            )
+    p.mkdir(parents=True, exist_ok=True)
+    if not (p / MARKER).exists():
+        from . import __version__
+
+        atomic_write_text(p / MARKER, json.dumps({"written_by": "solvable", "version": __version__}) + "\n")
+    return p
+
+
+# --------------------------------------------------------------------------------------
+# executors
+# --------------------------------------------------------------------------------------
+def _quiet_libraries():
+    """fontTools logs a harmless WARNING for every PDF font subset matplotlib writes."""
+    import logging
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+def _init_worker(sys_path, numba_threads):
+    """Process-pool initializer: same import path as the parent, Agg, a share of the cores."""
+    _quiet_libraries()
+    for entry in reversed(sys_path):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
+    elif "NUMBA_NUM_THREADS" not in os.environ:
+        os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
+
+
+def _run_serial(names, *, quick, seed, out, package, meta, bar, formats):
+    import paper_checks
+
+    for name in names:
+        bar.set_postfix_str(name)
+        yield paper_checks.execute(name, quick=quick, seed=seed, out_dir=out, package=package, meta=meta,
+                                   formats=formats)
+
+
+def _run_pool(names, *, quick, seed, out, package, meta, bar, formats, jobs):
+    import concurrent.futures as cf
+    import multiprocessing
+
+    import paper_checks
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once Numba threads exist
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                  initargs=(list(sys.path), threads))
+    try:
+        futures = {pool.submit(paper_checks.execute, n, quick=quick, seed=seed, out_dir=out, package=package,
+                               meta=meta, formats=formats): n for n in names}
+        for fut in cf.as_completed(futures):
+            bar.set_postfix_str(futures[fut])
+            yield fut.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _probe(address, timeout=5.0):
+    """Fail fast (UsageError) when a tcp:// scheduler address does not accept connections."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    parts = urlsplit(address)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 8786), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from exc
+
+
+def _run_dask(names, *, quick, seed, out, package, meta, bar, formats, address):
+    """Run the checks on the Dask cluster at ``address``; draw and save on the client side."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is an optional dependency
+        raise UsageError("--scheduler needs dask.distributed: pip install 'solvable[dask]'") from exc
+    import paper_checks
+
+    _probe(address)
+    try:
+        client = Client(address, set_as_default=False, timeout="20s")
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise UsageError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from exc
+    try:
+        futures = {client.submit(paper_checks.execute, n, quick=quick, seed=seed, out_dir=None, package=package,
+                                 pure=False, key=f"solvable-{n}-{seed}-{time.time_ns()}"): n for n in names}
+        for fut in as_completed(list(futures), loop=client.loop):
+            result = fut.result()
+            bar.set_postfix_str(futures[fut])
+            if result.error_message is None:
+                paper_checks.save_figures(result, out, package=package, meta=meta, formats=formats)
+            yield result
+    finally:
+        client.close()
+
+
+# --------------------------------------------------------------------------------------
+# subcommands
+# --------------------------------------------------------------------------------------
+def _reproduce(args):
+    import paper_checks
+    from tqdm.auto import tqdm
+
+    from . import report
+    from .plotting import provenance
+
+    package = args.package
+    try:
+        available = paper_checks.names(package)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"cannot import the checks package {package!r}: {exc}") from exc
+    selected = paper_checks.select(args.only, package)
+    if not selected:
+        raise UsageError(f"no check matches --only {args.only!r}; available: {', '.join(available) or 'none'}")
+    if args.list:
+        for name in selected:
+            info = paper_checks.describe(name, package)
+            print(f"{name}\n    {info['claim']}\n    {info['source']}"
+                  + (f", theory.md {info['section']}" if info["section"] else ""))
+        return EXIT_OK
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    jobs = min(args.jobs or os.cpu_count() or 1, len(selected))
+    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in _FORMATS]
+    if bad or not formats:
+        raise UsageError(f"--formats must be a comma-separated subset of {', '.join(_FORMATS)}, got {args.formats!r}")
+    out = str(prepare_out_dir(args.out, force=args.force))
+    prov = provenance()
+    meta = {"solvable_version": prov["solvable_version"], "git_commit": prov["git_commit"]}
+    executor = (f"dask scheduler {args.scheduler}" if args.scheduler
+                else f"local, {jobs} process{'es' if jobs > 1 else ''}")
+    quick = bool(args.quick)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(selected), desc="checks", unit="check", disable=True if args.no_progress else None,
+               file=sys.stderr)
+    kw = dict(quick=quick, seed=args.seed, out=out, package=package, meta=meta, bar=bar, formats=formats)
+    if args.scheduler:
+        stream = _run_dask(selected, address=args.scheduler, **kw)
+    elif jobs == 1:
+        stream = _run_serial(selected, **kw)
+    else:
+        stream = _run_pool(selected, jobs=jobs, **kw)
+    by_name = {}
+    try:
+        for result in stream:
+            by_name[result.name] = result
+            bar.update(1)
+    finally:
+        bar.close()
+    results = [by_name[n] for n in selected]
+    wall = time.perf_counter() - t0
+    print(report.table(results))
+    run_info = {
+        "command": "solvable " + " ".join(shlex.quote(a) for a in args.argv),
+        "mode": "quick" if quick else "full",
+        "seed": args.seed,
+        "executor": executor,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "wall_time_s": wall,
+        "provenance": prov,
+    }
+    md, _ = report.write(results, out, run_info)
+    print(f"wall time {wall:.1f} s; figures and report in {out}/ (report: {md})")
+    return EXIT_OK if all(r.status == "PASS" for r in results) else EXIT_FAIL
+
+
+def _demo(args):
+    from . import demos
+
+    if args.list or not args.name:
+        for name, demo in demos.DEMOS.items():
+            print(f"{name:<28} {demo.title}")
+        return EXIT_OK if args.list else EXIT_USAGE
+    if args.name not in demos.DEMOS:
+        raise UsageError(f"no demo named {args.name!r}; run 'solvable demo --list'")
+    out = str(prepare_out_dir(args.out, force=args.force))
+    paths = demos.run(args.name, out_dir=out, quick=args.quick, seed=args.seed)
+    for p in paths:
+        print(f"wrote {p}")
+    return EXIT_OK
+
+
+def _bench(args):
+    try:
+        bench = importlib.import_module("bench")
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"the benchmarks are not available ({exc}); run from a source checkout") from exc
+    entry = getattr(bench, "main", None)
+    if entry is None:
+        raise UsageError("bench has no main(argv) entry point yet")
+    return int(entry(args.bench_args) or 0)
+
+
+# --------------------------------------------------------------------------------------
+# parser
+# --------------------------------------------------------------------------------------
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="solvable",
+        description="Exactly solvable models of EBM training with non-convergent MCMC.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    rep = sub.add_parser("reproduce", help="run the paper checks, print PASS/FAIL, write figures and report",
+                         description="Run every paper check; exit 0 if all pass, 1 if any fails, 2 on usage errors.")
+    rep.add_argument("--quick", action="store_true", help="quick mode (seconds per check)")
+    rep.add_argument("--only", metavar="PATTERN",
+                     help="run only checks whose name contains PATTERN (or matches a glob); comma-separated list")
+    rep.add_argument("--jobs", "-j", type=int, metavar="N", help="local worker processes (default: all cores)")
+    rep.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on an existing dask.distributed cluster (e.g. tcp://host:8786)")
+    rep.add_argument("--out", default="figures", metavar="DIR", help="output directory (default: figures/)")
+    rep.add_argument("--seed", type=int, default=0, help="seed passed to every check (default 0)")
+    rep.add_argument("--formats", default="png,pdf", metavar="LIST",
+                     help="figure formats, comma-separated from png, pdf, svg (default: png,pdf)")
+    rep.add_argument("--force", action="store_true",
+                     help="write into an existing --out directory even if it holds other files")
+    rep.add_argument("--list", action="store_true", help="list the selected checks and exit")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument("--package", default="paper_checks", help=argparse.SUPPRESS)
+    rep.set_defaults(func=_reproduce)
+
+    dem = sub.add_parser("demo", help="run a short teaching demo (see --list)")
+    dem.add_argument("name", nargs="?", help="demo name")
+    dem.add_argument("--list", action="store_true", help="list the demos")
+    dem.add_argument("--out", default="figures", metavar="DIR", help="output directory (default: figures/)")
+    dem.add_argument("--quick", action="store_true", help="smaller runs")
+    dem.add_argument("--seed", type=int, default=0)
+    dem.add_argument("--force", action="store_true", help="write into an existing non-solvable directory")
+    dem.set_defaults(func=_demo)
+
+    ben = sub.add_parser("bench", help="run the benchmarks (bench/, source checkout only)")
+    ben.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments passed to bench")
+    ben.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``solvable`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv[:1] == ["bench"]:
+        # everything after 'bench' (--help included) belongs to the benchmarks' own parser
+        # (argparse.REMAINDER would drop leading options)
+        try:
+            return _bench(argparse.Namespace(command="bench", bench_args=argv[1:]))
+        except UsageError as exc:
+            print(f"solvable bench: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 0 for --help, 2 for usage errors
+        return int(exc.code or 0)
+    args.argv = argv
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _quiet_libraries()
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"solvable {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted; files already written are complete, nothing half-written was left", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

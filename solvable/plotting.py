@@ -1,0 +1,195 @@
+"""Shared figure style and atomic, provenance-stamped figure files.
+
+Figures are built on :class:`matplotlib.figure.Figure` objects directly (never
+``pyplot``), so drawing needs no GUI, leaves no global state and works with the
+non-interactive Agg canvas whatever backend the caller has selected. Use
+:func:`subplots` to create a figure in the shared style and :func:`save_figure`
+to write it: each format goes to a temporary file in the target directory and is
+moved into place with :func:`os.replace`, so an interrupted run never leaves a
+half-written figure; a JSON sidecar records seed, parameters, package version and
+git commit.
+
+Conventions of every figure in :mod:`paper_checks`: analytic predictions are lines,
+simulation results are markers with error bars (one standard error unless the
+legend says otherwise), the training time ``t = k`` is a vertical dotted line.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import matplotlib
+from matplotlib.figure import Figure
+
+#: Okabe-Ito colour-blind-safe palette.
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+STYLE = {
+    "font.size": 10,
+    "axes.labelsize": 11,
+    "axes.titlesize": 11,
+    "legend.fontsize": 8.5,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 1.6,
+    "lines.markersize": 5,
+    "errorbar.capsize": 2.5,
+    "legend.frameon": True,
+    "legend.framealpha": 0.85,
+    "legend.edgecolor": "none",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.05,
+    "pdf.fonttype": 42,
+    "mathtext.fontset": "dejavusans",
+}
+
+#: Width of a one-panel figure (inches); height follows the golden-ish ratio 0.62.
+WIDTH = 5.2
+
+
+@contextlib.contextmanager
+def style():
+    """Context manager applying :data:`STYLE` (used while creating and while saving)."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def subplots(nrows=1, ncols=1, *, width=None, height=None, **kwargs):
+    """A new ``(Figure, axes)`` in the shared style, with constrained layout.
+
+    Default size: :data:`WIDTH` per column (up to two columns wide) and 0.62 of a
+    column width per row.
+    """
+    w = width if width is not None else WIDTH * min(ncols, 2) if ncols > 1 else WIDTH
+    h = height if height is not None else 0.62 * (w / ncols) * nrows + 0.3
+    with style():
+        fig = Figure(figsize=(w, h), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=True, **kwargs)
+    return fig, axes
+
+
+def mark_k(ax, k, *, label=True):
+    """Vertical dotted line at the training time ``t = k``."""
+    with style():
+        ax.axvline(k, color="0.35", ls=":", lw=1.2, label=(f"$t=k={k:g}$" if label else None), zorder=0)
+
+
+def _file_mode():
+    """Permissions of a newly created file under the current umask (mkstemp would give 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _atomic_write(path, write):
+    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path``; clean up on any error."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, _FILE_MODE)
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+_FILE_MODE = _file_mode()
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` atomically (temp file in the same directory + os.replace)."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+    return _atomic_write(path, write)
+
+
+def git_commit(path=None):
+    """The git commit of the source tree holding ``path`` (default: this package),
+    with ``+dirty`` if it has uncommitted changes; ``None`` outside a git checkout."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "") if commit else None
+
+
+def provenance():
+    """Package version, git commit, Python and the versions of the libraries that compute."""
+    from . import __version__
+
+    libs = {}
+    for name in ("numpy", "scipy", "numba", "matplotlib", "sympy", "tqdm", "dask", "distributed"):
+        mod = sys.modules.get(name)
+        if mod is None:
+            try:
+                from importlib.metadata import version
+
+                libs[name] = version(name)
+            except Exception:  # noqa: BLE001 - not installed
+                continue
+        else:
+            libs[name] = getattr(mod, "__version__", "?")
+    return {
+        "solvable_version": __version__,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "libraries": libs,
+    }
+
+
+def save_figure(fig, path_stem, formats=("png", "pdf"), *, metadata=None):
+    """Write ``fig`` as ``path_stem.<fmt>`` for each format, plus ``path_stem.json``.
+
+    Every file is written to a temporary file in the same directory and moved into
+    place with :func:`os.replace`: a reader sees the old file or the complete new one,
+    and an exception or interruption leaves no partial file. The JSON sidecar holds
+    ``metadata`` (seed, parameters, ...) plus :func:`provenance` and a UTC timestamp.
+
+    Returns the list of written paths (figures first, sidecar last).
+    """
+    stem = Path(path_stem)
+    if not stem.parent.is_dir():
+        raise FileNotFoundError(f"directory {stem.parent} does not exist")
+    paths = []
+    with style():
+        for fmt in formats:
+            target = stem.with_name(f"{stem.name}.{fmt}")
+            paths.append(_atomic_write(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt)))
+    side = dict(metadata or {})
+    side.setdefault("figure", stem.name)
+    side["files"] = [p.name for p in paths]
+    side.update({k: v for k, v in provenance().items() if k not in side})
+    side["created_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    paths.append(atomic_write_text(stem.with_name(f"{stem.name}.json"),
+                                   json.dumps(side, indent=2, default=_json_default) + "\n"))
+    return paths
+
+
+def _json_default(obj):
+    """JSON fallback: NumPy arrays and scalars as lists and numbers, anything else as text."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
