@@ -113,6 +113,13 @@ def _run_pool(names, *, quick, seed, out, package, meta, bar, formats, jobs):
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe once Numba threads exist
+    # BLAS pools start when a worker imports numpy, before any initializer runs: give each
+    # spawned worker its share of the cores through the environment it inherits (a
+    # multi-threaded BLAS on top of Numba threads oversubscribes: 100x slower expm seen)
+    blas_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {v: os.environ.get(v) for v in blas_vars}
+    for v in blas_vars:
+        os.environ.setdefault(v, str(threads))
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                   initargs=(list(sys.path), threads))
     try:
@@ -124,6 +131,12 @@ def _run_pool(names, *, quick, seed, out, package, meta, bar, formats, jobs):
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value
     pool.shutdown(wait=True)
 
 

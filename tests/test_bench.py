@@ -1,0 +1,67 @@
+"""The benchmark baselines compute the same thing as the kernels they are compared with.
+
+Correctness only, no timing: the C baseline of the spin updates (bench/c/spins.c),
+fed the same stream states, must end in exactly the configuration of the Numba kernel.
+"""
+import numpy as np
+import pytest
+
+bench_common = pytest.importorskip("bench._common")
+bench_spins = pytest.importorskip("bench.spins")
+
+
+@pytest.fixture(scope="module")
+def c_kernel():
+    if bench_common.c_compiler() is None:
+        pytest.skip("no C compiler")
+    try:
+        return bench_spins.load_c(("-O2",))
+    except bench_common.NotAvailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def K():
+    return pytest.importorskip("solvable.kernels.spins")
+
+
+def _models():
+    # weak couplings: the chains stay disordered, so different streams end in different states
+    J = 0.3 * bench_spins.dense_couplings(12, seed=4)
+    return {"lattice": (bench_spins.lattice_csr(6, 0.2), 0.05 * np.ones(36)),
+            "dense": (bench_spins.dense_csr(J), np.linspace(-0.2, 0.2, 12))}
+
+
+@pytest.mark.parametrize("model", ["lattice", "dense"])
+@pytest.mark.parametrize("dyn", ["heat bath", "Metropolis"])
+def test_c_baseline_and_numba_kernel_end_in_the_same_state(c_kernel, K, model, dyn):
+    csr, h = _models()[model]
+    code = K.RANDOM_HB if dyn == "heat bath" else K.RANDOM_MET
+    base = bench_spins.Chains(csr, h, 3, seed=11)
+    a, b = base.copy(), base.copy()
+    bench_spins.numba_runner(a, code, 500)()
+    bench_spins.c_runner(c_kernel, b, code, 500)()
+    assert np.array_equal(a.spins, b.spins)
+    assert np.array_equal(a.states, b.states)  # both drew the same count of random numbers
+    np.testing.assert_allclose(a.fields, b.fields, rtol=0, atol=1e-12)
+    assert not np.array_equal(a.spins, base.spins)  # the chains moved
+    # negative control: other streams give another state
+    c = base.copy()
+    c.states = c.states[::-1].copy()
+    bench_spins.c_runner(c_kernel, c, code, 500)()
+    assert not np.array_equal(c.spins, a.spins)
+
+
+def test_numpy_baselines_run_and_keep_spins():
+    S = bench_spins.numpy_checkerboard(6, False, 2, seed=0)
+    S()  # runs without error
+    J = bench_spins.dense_couplings(8)
+    bench_spins.numpy_dense_chains(J, np.zeros(8), True, 4, 10, seed=0)()
+
+
+def test_main_rejects_an_unknown_family_and_prints_help(capsys):
+    import bench
+
+    assert bench.main(["--only", "nonsense"]) == 2
+    assert "unknown family" in capsys.readouterr().err
+    assert bench.main(["--help"]) == 0
