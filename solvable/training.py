@@ -124,6 +124,9 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
     r"""Run :math:`\theta \leftarrow \theta + \gamma(\langle\phi\rangle_D - \langle\phi\rangle_{\hat p})`.
 
     ``walkers`` provides :math:`\langle\phi\rangle_{\hat p}` (see :class:`Walkers`).
+    ``data_stats`` is a dict ``{name: <phi>_D}``, or a callable ``data_stats(params, it) -> dict``
+    called first in each iteration (minibatches; latent-variable models such as the RBM,
+    whose data term :math:`\langle\mathbb E[\phi|v]\rangle_D` depends on the parameters).
     Raises :class:`~solvable.DivergenceError` naming the iteration when a parameter
     or a chain becomes non-finite.
     """
@@ -135,6 +138,7 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
     bar = tqdm(range(n_iter), desc=desc, disable=None if progress else True, leave=False)
     for it in bar:
         s = iteration_seed(seed, it)
+        d_stats = data_stats(params, it) if callable(data_stats) else data_stats
         try:
             model = walkers.model_stats(params, s)
         except DivergenceError as exc:
@@ -142,7 +146,7 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
         new = {}
         err = 0.0
         for name, value in params.items():
-            diff = np.asarray(data_stats[name]) - np.asarray(model[name])
+            diff = np.asarray(d_stats[name]) - np.asarray(model[name])
             err = max(err, float(np.max(np.abs(diff))) if diff.size else 0.0)
             new[name] = value + lr * diff
             if not np.all(np.isfinite(new[name])):
