@@ -29,6 +29,14 @@ def sample_mean_se(features):
     return f.mean(axis=0), f.std(axis=0, ddof=1) / np.sqrt(m)
 
 
+def _z(diff, se):
+    diff = np.asarray(diff, dtype=float)
+    se = np.broadcast_to(np.asarray(se, dtype=float), diff.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = diff / se
+    return np.where(se > 0, z, np.where(diff == 0, 0.0, np.copysign(np.inf, diff)))
+
+
 @dataclasses.dataclass(frozen=True)
 class MomentComparison:
     """Sampled and exact moments at several times, with z-scores against the data.
@@ -50,15 +58,19 @@ class MomentComparison:
 
     @property
     def z_data(self):
-        """z-scores of the sampled moments against the data, shape (T, p)."""
-        return (self.sampled - self.data) / self.se
+        """z-scores of the sampled moments against the data, shape (T, p).
+
+        A statistic with zero sample spread (e.g. a pixel that is always 0) has z = 0
+        when it equals the reference and z = inf otherwise, never NaN.
+        """
+        return _z(self.sampled - self.data, self.se)
 
     @property
     def z_exact(self):
         """z-scores of the sampled moments against the exact law (None without one)."""
         if self.exact is None:
             return None
-        return (self.sampled - self.exact) / self.se
+        return _z(self.sampled - self.exact, self.se)
 
     def max_abs_z_data(self):
         return np.max(np.abs(self.z_data), axis=1)

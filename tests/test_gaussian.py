@@ -471,3 +471,13 @@ def test_simulated_pcd_ula_lands_on_persistent_point_and_mala_on_mle(data2):
     t = r.tail_mean(0.5, n_batches=20)
     assert np.max(np.abs(zscores(t["J"][0], t["J"][1], Jm))) < Z
     assert np.max(np.abs(zscores(t["J"][0], t["J"][1], Jp))) > 3 * Z
+
+
+def test_zero_spread_statistics_give_finite_or_infinite_z_never_nan():
+    from solvable.compare import MomentComparison
+
+    mc = MomentComparison(times=np.array([0.0]), labels=["a", "b", "c"], sampled=np.array([[0.0, 1.0, 0.5]]),
+                          se=np.array([[0.0, 0.0, 0.1]]), data=np.array([0.0, 0.5, 0.4]), exact=None,
+                          equilibrium=None, k=1, n_chains=10)
+    z = mc.z_data[0]
+    assert z[0] == 0.0 and z[1] == np.inf and z[2] == pytest.approx(1.0)
