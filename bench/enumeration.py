@@ -12,8 +12,7 @@ the public ``solvable.ising.evolve`` (validation, set-up and normalisation inclu
 * ``sequential-heat-bath`` (a sweep = n single-site updates in place) and
   ``random-heat-bath`` (one unit = (1/n) sum_i p T_i: n single-site updates accumulated
   into a second vector);
-* **marginal** time per single-site update, (t(k=K) - t(k=1)) / ((K-1) n), K = 5 (K = 2 for
-  n = 22, where the call has almost no set-up left), which leaves out
+* **marginal** time per single-site update, (t(k=K) - t(k=1)) / ((K-1) n), K = 5, which leaves out
   the one-off cost of a call (validation, tables of conditionals, normalisation), and
   ratio = copy time / that (bar >= 0.3); the one-off cost is given in units of updates;
 * growth: marginal time / 2^n relative to the smallest n (constant = the predicted
@@ -61,7 +60,7 @@ def run(quick: bool = False) -> list[Row]:
             np.copyto(dst, src)
 
         cont = {"copy": copy}
-        K = 5 if n <= 21 else 2
+        K = 5
         for dyn in ("sequential-heat-bath", "random-heat-bath"):
             for k in (1, K):
                 cont[(dyn, k)] = (lambda d_, k_: lambda: ising.evolve(p0, J, h, k_, dynamics=d_))(dyn, k)

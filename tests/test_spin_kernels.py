@@ -6,6 +6,8 @@ the recomputed rows, scipy's expm for uniformisation, enumeration vs chains (z-s
 import numba
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 from scipy.linalg import expm
 
@@ -142,3 +144,86 @@ def test_glauber_clock_rate_for_free_spins():
     pred = np.exp(-t)
     se = x.astype(float).mean(1).std(ddof=1) / np.sqrt(M)
     assert abs(m - pred) < Z * se, (m, pred, se)
+
+
+# --------------------------------------------------------------------------------------
+# heat-bath rows by products of e^{4 J_ij} (site_row) vs the tanh route
+# --------------------------------------------------------------------------------------
+def _pair_fields(J, h, i):
+    """Direct numpy fields of site i in the pair order of site_row (states with bit i = 0)."""
+    n = h.size
+    S = ising.all_states(n).astype(float)
+    pairs = ((np.arange(2**n) >> i) & 1) == 0
+    return h[i] + S[pairs] @ J[i]
+
+
+def _row(J, h, i, metropolis=False):
+    n = h.size
+    H = np.full(2 ** (n - 1), np.nan)
+    row = np.full(2 ** (n - 1), np.nan)
+    K.site_row(J, h, i, n, metropolis, H, row)
+    return row
+
+
+def test_site_fields_skip_gives_the_pair_order_of_site_row():
+    n = 6
+    J, h = _model(n, 9)
+    full, pairs = np.empty(2**n), np.empty(2 ** (n - 1))
+    for i in range(n):
+        K.site_fields(J, h, i, n, full)
+        K.site_fields(J, h, i, n, pairs, i)
+        assert np.array_equal(pairs, full[((np.arange(2**n) >> i) & 1) == 0])
+        np.testing.assert_allclose(pairs, _pair_fields(J, h, i), atol=1e-13, rtol=0)
+
+
+@settings(deadline=None, max_examples=40, derandomize=True)
+@given(n=st.integers(1, 9), seed=st.integers(0, 10**6), sj=st.floats(0.0, 3.0), sh=st.floats(0.0, 3.0))
+def test_heat_bath_row_by_products_matches_tanh(n, seed, sj, sh):
+    """The product route (every model here has |h_i| + sum_j |J_ij| well below EXP_FIELD_MAX)."""
+    J, h = _model(n, seed, sj, sh)
+    assert np.all(np.abs(h) + np.abs(J).sum(1) <= K.EXP_FIELD_MAX)
+    for i in range(n):
+        np.testing.assert_allclose(_row(J, h, i), np.tanh(_pair_fields(J, h, i)), atol=1e-13, rtol=0)
+
+
+def test_heat_bath_row_near_the_overflow_guard():
+    """Fields up to +-300 with exact cancellations: e^{2H} spans e^{-600} ... e^{600}, intermediate
+    products included; every entry within 1e-13 of tanh, exact zeros where H = 0."""
+    n = 9
+    signs = np.where(np.arange(n - 1) % 2 == 0, 1.0, -1.0)
+    J = np.zeros((n, n))
+    J[0, 1:] = J[1:, 0] = 37.5 * signs  # sum_j |J_0j| = 300 = EXP_FIELD_MAX: the product route
+    h = np.zeros(n)
+    row = _row(J, h, 0)
+    H = _pair_fields(J, h, 0)  # multiples of 75: exact in floating point
+    assert np.all(np.isfinite(row)) and np.all(np.abs(row) <= 1.0)
+    np.testing.assert_allclose(row, np.tanh(H), atol=1e-13, rtol=0)
+    assert np.any(H == 0.0) and np.all(np.abs(row[H == 0.0]) < 1e-13)
+    assert not np.array_equal(row, np.tanh(H))  # the product route was taken (its rounding differs)
+    # a field just inside the guard: e^{2H} = e^{+-598}
+    for sign in (1.0, -1.0):
+        J1, h1 = np.zeros((2, 2)), np.array([sign * 299.0, 0.0])
+        J1[0, 1] = J1[1, 0] = 1.0
+        np.testing.assert_allclose(_row(J1, h1, 0), np.tanh(_pair_fields(J1, h1, 0)), atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("h0", [350.0, -350.0, 1e6])
+def test_heat_bath_row_falls_back_to_tanh_for_large_fields(h0):
+    """|h_i| + sum_j |J_ij| > EXP_FIELD_MAX: e^{2H} would overflow (inf / inf = nan), so the row is
+    tanh of the fields, bit for bit; sites below the guard in the same model keep the product route."""
+    n = 6
+    J, h = _model(n, 10)
+    h[2] = h0
+    assert abs(h0) + np.abs(J[2]).sum() > K.EXP_FIELD_MAX
+    pairs = np.empty(2 ** (n - 1))
+    K.site_fields(J, h, 2, n, pairs, 2)
+    row = _row(J, h, 2)
+    assert np.array_equal(row, np.tanh(pairs))
+    np.testing.assert_allclose(row, np.tanh(_pair_fields(J, h, 2)), atol=1e-13, rtol=0)
+    np.testing.assert_allclose(row, np.sign(h0), atol=0)
+    # the exact law moves spin 2 to sign(h0) in one update at site 2, every other site as by tanh
+    p0 = np.random.default_rng(1).dirichlet(np.ones(2**n))
+    p = ising.evolve(p0, J, h, 1, dynamics="sequential-heat-bath")
+    assert np.all(np.isfinite(p))
+    T = ising.transition_matrix(J, h, dynamics="sequential-heat-bath").toarray()
+    np.testing.assert_allclose(p, p0 @ T, atol=1e-14, rtol=0)

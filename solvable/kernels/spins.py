@@ -15,8 +15,10 @@ A dense J is passed as the CSR of its nonzero entries.
 
 **Exact laws** (serial): a law is a vector ``p`` of length :math:`2^n` over the state
 order of :func:`solvable.ising.all_states` -- state index ``b`` has
-:math:`s_i=+1` iff bit i of b is 1. One single-site update costs O(2^n): the local
-field of site i in every state is built by doubling over the bits (:func:`site_fields`).
+:math:`s_i=+1` iff bit i of b is 1. One single-site update costs O(2^n): its row of
+conditionals over the 2^(n-1) pairs of states differing at site i is built by doubling
+over the bits (:func:`site_row`: products of :math:`e^{4J_{ij}}` for heat bath, sums of
+:math:`2J_{ij}` in :func:`site_fields` otherwise).
 
 Dynamics codes (index into :data:`DYNAMICS`) and time units:
 
@@ -61,17 +63,22 @@ def _fields(x, H, indptr, indices, weights, h):
     for i in range(n):
         acc = h[i]
         for q in range(indptr[i], indptr[i + 1]):
-            acc += weights[q] * x[indices[q]]
+            acc += weights[q] * x[np.uintp(indices[q])]
         H[i] = acc
 
 
 @jit
 def _flip(i, x, H, indptr, indices, weights):
-    """Flip spin i and update the local fields of its neighbours (J symmetric)."""
+    """Flip spin i and update the local fields of its neighbours (J symmetric).
+
+    Neighbour indices are cast to ``np.uintp`` (here and in :func:`_fields`): an unsigned
+    index needs no negative-index wrap-around, which shortens the inner loop (dense n=256:
+    1.12x faster heat bath, 1.17x Metropolis; lattice unchanged; same bits).
+    """
     d = -2.0 * x[i]
     x[i] = -x[i]
     for q in range(indptr[i], indptr[i + 1]):
-        H[indices[q]] += weights[q] * d
+        H[np.uintp(indices[q])] += weights[q] * d
 
 
 @jit
@@ -161,51 +168,93 @@ def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, 
 # exact laws over the 2^n states
 # ======================================================================================
 @jit
-def site_fields(J, h, i, n, H):
+def site_fields(J, h, i, n, H, skip=-1):
     r"""H[b] = local field of site i in state b, for all 2^n states, in O(2^n).
 
     State 0 has every spin at -1: :math:`H_i=h_i-\sum_jJ_{ij}`; setting bit j raises it
     by :math:`2J_{ij}`, so the table is built by doubling over the bits.
+    ``skip = k`` leaves bit k out: then H has 2^(n-1) entries, H[j] being the field in
+    the state whose other bits are those of j (bits below k in place, the others shifted
+    up by one) and whose bit k is 0 -- with k = i, the pair order of :func:`site_row`.
     """
     acc = h[i]
     for j in range(n):
         acc -= J[i, j]
     H[0] = acc
+    size = 1
     for j in range(n):
-        size = 1 << j
+        if j == skip:
+            continue
         d = 2.0 * J[i, j]
         for b in range(size):
             H[size + b] = H[b] + d
+        size *= 2
 
 
 #: Metropolis rows store e^{-2|H|} >= this, so that the sign of a row entry encodes sign(H)
 _TINY = 1e-300
+#: site_row builds e^{2H} by products while |h_i| + sum_j |J_ij| <= this (e^{600} ~ 4e260
+#: cannot overflow, e^{-600} does not underflow), and falls back to one tanh per state above
+EXP_FIELD_MAX = 300.0
 
 
 @jit
 def site_row(J, h, i, n, metropolis, H, row):
     r"""The single-site update at i as a row over the 2^(n-1) pairs (b, b | bit i).
 
-    Pair j is the state b with bit i removed. Heat bath: ``row[j] = tanh H_i(b)``
-    (:math:`P(s_i=\pm1)=rac12(1\pm	anh H_i)`). Metropolis: ``row[j] = +e^{-2H}`` if
+    Pair j is the state b with bit i removed (bits of b below i in place, those above
+    shifted down by one). Heat bath: ``row[j] = tanh H_i(b)``
+    (:math:`P(s_i=\pm1)=\tfrac12(1\pm\tanh H_i)`). Metropolis: ``row[j] = +e^{-2H}`` if
     :math:`H_i\ge0` (up always accepted, down with :math:`e^{-2H}`), ``-e^{2H}`` otherwise,
     its modulus clipped below at 1e-300 so that the sign survives underflow.
+
+    Heat bath is built without a ``tanh`` per state: :math:`E=e^{2H_i}` by doubling over
+    the bits (state 0: :math:`e^{2(h_i-\sum_jJ_{ij})}`; setting bit j multiplies by
+    :math:`e^{4J_{ij}}`), then :math:`\tanh H_i=(E-1)/(E+1)`, applied during the last
+    doubling -- one multiply and one division per state, ~19x faster than the ``tanh``
+    route (``fill_rows``, n = 16 and 20) and within 1.4e-15 of it.
+    When :math:`|h_i|+\sum_j|J_{ij}|>` :data:`EXP_FIELD_MAX` E could overflow, and the
+    row is ``tanh`` of the fields of :func:`site_fields` (as is the Metropolis row);
+    ``H`` (>= 2^(n-1) entries) is scratch for that route.
     """
-    site_fields(J, h, i, n, H)
-    bit = 1 << i
-    N = 1 << n
-    j = 0
-    for hi in range(0, N, 2 * bit):
-        for lo in range(bit):
-            Hi = H[hi + lo]
-            if metropolis:
-                v = np.exp(-2.0 * abs(Hi))
-                if v < _TINY:
-                    v = _TINY
-                row[j] = v if Hi >= 0.0 else -v
-            else:
-                row[j] = np.tanh(Hi)
-            j += 1
+    bound = abs(h[i])
+    for j in range(n):
+        bound += abs(J[i, j])
+    if not metropolis and bound <= EXP_FIELD_MAX:
+        acc = h[i]
+        for j in range(n):
+            acc -= J[i, j]
+        half = 1 << (n - 1)
+        row[0] = np.exp(2.0 * acc)
+        if half == 1:
+            row[0] = (row[0] - 1.0) / (row[0] + 1.0)
+            return
+        size = 1
+        for j in range(n):
+            if j == i:
+                continue
+            f = np.exp(4.0 * J[i, j])
+            if 2 * size < half:
+                for b in range(size):
+                    row[size + b] = row[b] * f
+            else:  # the last doubling converts both halves on the way (one pass less)
+                for b in range(size):
+                    E = row[b]
+                    F = E * f
+                    row[b] = (E - 1.0) / (E + 1.0)
+                    row[size + b] = (F - 1.0) / (F + 1.0)
+            size *= 2
+        return
+    site_fields(J, h, i, n, H, i)
+    for j in range(1 << (n - 1)):
+        Hi = H[j]
+        if metropolis:
+            v = np.exp(-2.0 * abs(Hi))
+            if v < _TINY:
+                v = _TINY
+            row[j] = v if Hi >= 0.0 else -v
+        else:
+            row[j] = np.tanh(Hi)
 
 
 @jit
