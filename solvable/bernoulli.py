@@ -36,12 +36,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, sparse
 
 from . import _validate as V
 from .compare import moments_vs_time
 from .errors import NoFixedPointWarning
-from .ising import DYNAMICS, _dynamics, _run, _time, _uniform_spins
+from .ising import DYNAMICS, _check_jarzynski, _dynamics, _log_z_independent, _run, _spin_walkers, _time, _uniform_spins
 from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
 
 __all__ = [
@@ -246,7 +246,7 @@ def _data_arg(data):
 
 
 def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engine="simulate", m0=0.0, h0=None,
-          progress=True):
+          ess_threshold=0.5, progress=True):
     r"""Train the fields by the shared loop: :math:`h\mathrel{+}=\gamma(m_D-m_{\hat p})`.
 
     ``data``: samples (M, n) of -1/+1, or the vector of data magnetisations (the model
@@ -255,10 +255,26 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     ``engine="exact"`` propagates the magnetisations with :func:`magnetization`;
     ``"simulate"`` runs ``n_chains`` chains (:func:`simulate`). Fixed points:
     :func:`short_run_fixed_point` (short-run) and :func:`mle` (CD, PCD: no CD bias).
+
+    ``"jarzynski"`` (``engine="simulate"`` only): persistent walkers drawn exactly from the
+    initial model (independent spins of mean :math:`\tanh h_0`), moved for time k with the old
+    fields, weighted by :math:`A\mathrel{+}=E_\ell(X)-E_{\ell+1}(X)` at the moved point and
+    resampled when the ESS falls below ``ess_threshold * n_chains`` (theory.md 6.2-6.3;
+    :func:`solvable.ising._spin_walkers`); fixed point :func:`mle`. Without couplings every
+    dynamics of :data:`DYNAMICS`, the parallel ones included, leaves :math:`p_h` invariant
+    (each spin is its own two-state chain, theory.md 5.1), so all are accepted. ``m0`` must
+    stay 0 (the start law is the initial model). History adds ``"ess"``, ``"log_z"``,
+    ``"log_z_se"``, ``"n_resamples"``.
     """
-    scheme = V.choice(scheme, "scheme", SCHEMES)
+    scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
     engine = V.choice(engine, "engine", ENGINES)
     dynamics = _dynamics(dynamics)
+    if scheme == "jarzynski":
+        _check_jarzynski(dynamics, engine, DYNAMICS)
+        if np.any(np.asarray(m0) != 0):
+            raise ValueError("m0 is not used by scheme='jarzynski': the walkers start from the initial model "
+                             "(independent spins of mean tanh(h0)); pass h0 instead")
+        ess_threshold = V.real(ess_threshold, "ess_threshold", low=0.0, high=1.0)
     k = _time(k, dynamics)
     if k == 0:
         raise ValueError("k must be > 0")
@@ -280,7 +296,7 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     else:
         if n_chains is None:
             raise ValueError("n_chains is required with engine='simulate'")
-        n_chains = V.integer(n_chains, "n_chains", low=1)
+        n_chains = V.integer(n_chains, "n_chains", low=2 if scheme == "jarzynski" else 1)
         couplings = _no_couplings(n)
 
         def start_data(s):
@@ -289,6 +305,14 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
             rng = np.random.default_rng(np.random.SeedSequence(entropy=s, spawn_key=(4,)))
             return X[rng.integers(0, X.shape[0], size=n_chains)]
 
+    if scheme == "jarzynski":
+        zero = sparse.csr_matrix((n, n))
+        walkers = _spin_walkers(
+            _start(n_chains, np.tanh(h0), seed), k=k, dynamics=dynamics, csr=lambda p: couplings,
+            couplings=lambda p: zero, stats=lambda p, S, w: {"h": w @ S.astype(float)},
+            log_z0=_log_z_independent(h0), ess_threshold=ess_threshold,
+        )
+    elif engine == "simulate":
         walkers = Walkers(
             scheme=scheme, k=k,
             move=lambda p, S, kk, s: _run(couplings, p["h"], S, kk, dynamics, s),
@@ -301,6 +325,8 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         desc=f"bernoulli {scheme}-{k} {dynamics}",
     )
     history["data_mean"] = mD
+    if scheme == "jarzynski":
+        history.update(walkers.history)
     return TrainResult(params=params, history=history, scheme=scheme, engine=engine, k=k)
 
 

@@ -38,6 +38,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _validate as V
+from . import jarzynski as JZ
 from .compare import moments_vs_time
 from .errors import EnumerationTooLargeError, NoFixedPointError, UnstableFixedPointWarning
 from .kernels import spins as _kern
@@ -960,10 +961,18 @@ class _Couplings:
             return C[np.triu_indices(self.n, 1)]
         return C[self.edges[:, 0], self.edges[:, 1]]
 
-    def stats_from_samples(self, X):
+    def stats_from_samples(self, X, w=None):
+        """<s_i s_j> of the rows of X (float): plain mean, or weighted by ``w`` (summing to 1)."""
+        if w is None:
+            if self.edges is None:
+                return X.T @ X / X.shape[0]
+            return np.mean(X[:, self.edges[:, 0]] * X[:, self.edges[:, 1]], axis=0)
         if self.edges is None:
-            return X.T @ X / X.shape[0]
-        return np.mean(X[:, self.edges[:, 0]] * X[:, self.edges[:, 1]], axis=0)
+            C = (X * w[:, None]).T @ X
+            C = 0.5 * (C + C.T)  # exactly symmetric, and s_i^2 = 1 exactly: J keeps a zero diagonal
+            np.fill_diagonal(C, 1.0)
+            return C
+        return w @ (X[:, self.edges[:, 0]] * X[:, self.edges[:, 1]])
 
     def features(self, X):
         X = np.asarray(X, dtype=float)
@@ -1018,8 +1027,57 @@ def _data_arg(data, engine):
     return X, p, n
 
 
+#: the Jarzynski walkers of :func:`train` start from exact draws of the initial model by
+#: enumeration up to this n (a 2^20 law is 8 MiB); beyond, from independent spins with fields
+#: h0, importance-weighted to (J0, h0)
+JARZYNSKI_EXACT_START_N = 20
+
+
+def _log_z_independent(h):
+    r""":math:`\log Z=\sum_i\log(2\cosh h_i)` of independent spins (J = 0), overflow-free."""
+    return float(np.sum(np.logaddexp(h, -h)))
+
+
+def _check_jarzynski(dynamics, engine, invariant):
+    if engine != "simulate":
+        raise ValueError("scheme='jarzynski' needs engine='simulate' (weighted Monte Carlo walkers); "
+                         "the exact-gradient fixed point it targets is the MLE, fit(scheme='mle')")
+    if dynamics not in invariant:
+        raise ValueError(
+            f"scheme='jarzynski' needs a kernel that leaves p_theta invariant (theory.md 6.2), one of "
+            f"{list(invariant)}; dynamics={dynamics!r} does not (synchronous updates of coupled spins "
+            "sample the Little/Peretto law, theory.md 5.1)"
+        )
+
+
+def _spin_walkers(x0, *, k, dynamics, csr, couplings, stats, log_w0=None, log_z0=0.0, ess_threshold=0.5):
+    r"""Jarzynski walkers for spin chains (``scheme="jarzynski"`` of :func:`train` and
+    :func:`solvable.bernoulli.train`).
+
+    Rule "move, then reweight" of theory.md 6.2: at each update the walkers move for time
+    ``k`` with the **old** parameters (an invariant ``dynamics``, :func:`_run`), then
+    :math:`A\mathrel{+}=E_\ell(X)-E_{\ell+1}(X)` at the moved point
+    (:func:`solvable.jarzynski.invariant_increment` with :func:`energy`); ESS-triggered
+    systematic resampling (theory.md 6.3). ``csr(params)`` gives the neighbour lists of the
+    kernel, ``couplings(params)`` the J that :func:`energy` takes (dense or sparse),
+    ``stats(params, S, w)`` the weighted statistics.
+    """
+    return JZ.JarzynskiWalkers(
+        energy=lambda p, S: energy(S, couplings(p), p["h"]),
+        # the whole time k in one kernel call: intermediate increments vanish at fixed theta (6.2)
+        move=lambda p, S, s: _run(csr(p), p["h"], S, k, dynamics, s),
+        stats=stats,
+        x0=x0,
+        k=1,
+        rule="move-reweight",
+        log_w0=log_w0,
+        log_z0=log_z0,
+        ess_threshold=ess_threshold,
+    )
+
+
 def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engine="simulate", p0=None,
-          edges=None, J0=None, h0=None, progress=True):
+          edges=None, J0=None, h0=None, ess_threshold=0.5, progress=True):
     r"""Train the Ising model with the shared loop :func:`solvable.training.ascent`.
 
     .. math:: h\mathrel{+}=\gamma(\langle s\rangle_D-\langle s\rangle_{\hat p}),\qquad
@@ -1028,7 +1086,15 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     ``data``: samples (M, n) of -1/+1, or a law over :func:`all_states` (length 2^n).
     ``scheme``: ``"short-run"`` (restart from ``p0`` every update; default uniform spins),
     ``"cd"`` (start at the data: ``n_chains`` rows drawn with replacement, or draws from the
-    data law), ``"pcd"`` (persistent). ``k`` in the units of ``dynamics``.
+    data law), ``"pcd"`` (persistent), ``"jarzynski"`` (persistent walkers drawn exactly from
+    the initial model (J0, h0) -- uniform spins for the default 0 -- moved with the old
+    parameters by an invariant single-site ``dynamics`` (:data:`INVARIANT_DYNAMICS`; the
+    parallel ones are refused), weighted by :math:`A\mathrel{+}=E_\ell(X)-E_{\ell+1}(X)` at the
+    moved point and resampled when the ESS falls below ``ess_threshold * n_chains``
+    (theory.md 6.2-6.3): its fixed point is the MLE, :func:`fit` with ``scheme="mle"``, for
+    any k; ``engine="simulate"`` only; history adds ``"ess"``, ``"log_z"``, ``"log_z_se"``,
+    ``"n_resamples"``, see :class:`solvable.jarzynski.JarzynskiWalkers`).
+    ``k`` in the units of ``dynamics``.
     ``engine="simulate"``: ``n_chains`` Numba chains (:func:`simulate`); ``engine="exact"``:
     the law itself propagated by :func:`evolve` (n <= 24). ``edges`` (an (E, 2) array or a
     sparse pattern such as :func:`lattice_couplings`) restricts the trainable couplings to
@@ -1039,9 +1105,15 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
 
     Returns :class:`solvable.training.TrainResult` (``.J``, ``.h``, ``.history``).
     """
-    scheme = V.choice(scheme, "scheme", SCHEMES)
+    scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
     engine = V.choice(engine, "engine", ENGINES)
     dynamics = _dynamics(dynamics)
+    if scheme == "jarzynski":
+        _check_jarzynski(dynamics, engine, INVARIANT_DYNAMICS)
+        if p0 is not None:
+            raise ValueError("p0 is not used by scheme='jarzynski': the walkers start from the initial model "
+                             "(J0, h0); pass those instead")
+        ess_threshold = V.real(ess_threshold, "ess_threshold", low=0.0, high=1.0)
     k = _time(k, dynamics)
     if k == 0:
         raise ValueError("k must be > 0")
@@ -1092,6 +1164,10 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
             start_p0=lambda s: start,
             start_data=lambda s: p_data,
         )
+    elif scheme == "jarzynski":
+        if n_chains < 2:
+            raise ValueError(f"scheme='jarzynski' needs n_chains >= 2 walkers, got {n_chains}")
+        walkers = _ising_walkers(cp, n, J0, h0, k, dynamics, n_chains, seed, ess_threshold)
     else:
         def start_p0(s):
             return _uniform_spins(n_chains, n, s) if p0 is None else _sample_law(p0, n_chains, s)
@@ -1118,9 +1194,42 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         desc=f"ising {scheme}-{k} {dynamics}", hint="Hint: lower lr; short runs with small k may have no fixed point.",
     )
     history["data_stats"] = data_stats
+    if scheme == "jarzynski":
+        history.update(walkers.history)
     if cp.edges is not None:
         history["edges"] = cp.edges
     return TrainResult(params=params, history=history, scheme=scheme, engine=engine, k=k)
+
+
+def _ising_walkers(cp, n, J0, h0, k, dynamics, n_chains, seed, ess_threshold):
+    """The Jarzynski walkers of :func:`train`: exact draws of the initial model (J0, h0)."""
+    def couplings(p):
+        if cp.edges is None:
+            return p["J"]
+        indptr, indices, weights = cp.csr(p["J"])
+        return sparse.csr_matrix((weights, indices, indptr), shape=(n, n))
+
+    def stats(p, S, w):
+        Sf = S.astype(float)
+        return {"h": w @ Sf, "J": cp.stats_from_samples(Sf, w)}
+
+    log_w0 = None
+    base = {"J": np.zeros_like(J0), "h": h0}
+    if not np.any(J0):  # independent spins: exact for any n
+        x0 = _uniform_spins(n_chains, n, seed, p_plus=0.5 * (1.0 + np.tanh(h0)))
+        log_z0 = _log_z_independent(h0)
+    elif n <= JARZYNSKI_EXACT_START_N:
+        Jd = cp.dense(J0)
+        x0 = _sample_law(boltzmann(Jd, h0), n_chains, seed)
+        log_z0 = log_partition(Jd, h0)
+    else:  # independent spins with fields h0, importance-weighted to (J0, h0) (theory.md 6.3)
+        x0 = _uniform_spins(n_chains, n, seed, p_plus=0.5 * (1.0 + np.tanh(h0)))
+        init = {"J": J0, "h": h0}
+        log_w0 = JZ.invariant_increment(x0, lambda S: energy(S, couplings(base), h0),
+                                        lambda S: energy(S, couplings(init), h0))
+        log_z0 = _log_z_independent(h0)
+    return _spin_walkers(x0, k=k, dynamics=dynamics, csr=lambda p: cp.csr(p["J"]), couplings=couplings,
+                         stats=stats, log_w0=log_w0, log_z0=log_z0, ess_threshold=ess_threshold)
 
 
 def compare(data, J, h, k, *, dynamics, times=None, n_chains=20000, p0=None, seed=0, edges=None):

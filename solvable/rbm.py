@@ -118,7 +118,7 @@ def _stats(v, W, b, weights=None):
     """
     ph = _hidden_probs(v, W, b)
     w = np.full(v.shape[0], 1.0 / v.shape[0]) if weights is None else weights
-    return {"W": np.einsum("n,ni,nj->ij", w, v, ph), "a": w @ v, "b": w @ ph}
+    return {"W": (v * w[:, None]).T @ ph, "a": w @ v, "b": w @ ph}
 
 
 def all_states(n):
