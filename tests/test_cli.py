@@ -182,7 +182,7 @@ def test_dask_local_cluster_matches_local(fake_pkg, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     assert reproduce(fake_pkg, tmp_path / "local", "--only", "pass,gamma", "--jobs", "1", "--seed", "5") == 1
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         rc = reproduce(fake_pkg, tmp_path / "dask", "--only", "pass,gamma", "--seed", "5",
                        "--scheduler", cluster.scheduler_address)
     assert rc == 1

@@ -264,7 +264,7 @@ def test_real_check_on_dask_matches_local(tmp_path):
     args = ["reproduce", "--quick", "--only", "short_run_matches", "--no-progress", "--formats", "png"]
     assert cli.main(args + ["--jobs", "1", "--out", str(tmp_path / "a")]) == 0
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         assert cli.main(args + ["--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "b")]) == 0
     a, b = (json.loads((tmp_path / d / "results.json").read_text())["checks"][0] for d in "ab")
     assert a["details"] == b["details"]
