@@ -146,10 +146,11 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
         new = {}
         err = 0.0
         for name, value in params.items():
-            diff = np.asarray(d_stats[name]) - np.asarray(model[name])
-            err = max(err, float(np.max(np.abs(diff))) if diff.size else 0.0)
+            # ndarray methods, not the np.max/np.all wrappers: this loop runs once per minibatch
+            diff = np.subtract(d_stats[name], model[name])
+            err = max(err, float(np.abs(diff).max()) if diff.size else 0.0)
             new[name] = value + lr * diff
-            if not np.all(np.isfinite(new[name])):
+            if not np.isfinite(new[name]).all():
                 raise DivergenceError(
                     f"training iteration {it}: parameter {name!r} became non-finite. {hint}"
                 )
