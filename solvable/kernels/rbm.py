@@ -34,43 +34,37 @@ def sigmoid(z):
 
 
 @jit
-def gibbs_chain(v, h, W, Wt, a, b, n_sweeps, s):
-    """``n_sweeps`` block-Gibbs sweeps of one chain (v in place, h scratch), stream ``s``.
+def half_step(src, M, bias, dst, idx, s):
+    """One block-Gibbs half-step: dst_j ~ Bern(sigma(bias_j + sum_{i: src_i = 1} M[i, j])).
 
-    ``Wt`` is ``W.T`` made contiguous: both half-steps add the rows of the weight matrix
-    selected by the units that are on (contiguous, vectorised). The indices of the units that
-    are on are gathered first, so the accumulation loop has no data-dependent branch (random
-    0/1 units mispredict half of the time); the additions happen in the same order, so the
-    bits are those of the plain "if unit on: add row" loop.
+    The indices of the source units that are on are gathered first into ``idx``, so the
+    accumulation loop adds contiguous rows of M with no data-dependent branch (random 0/1
+    units mispredict half of the time); the additions happen in the order of the plain
+    "if unit on: add row" loop, so the bits are the same.
     """
-    nv = v.shape[0]
-    nh = h.shape[0]
-    idx = np.empty(max(nv, nh), dtype=np.int64)  # once per call, not per sweep
-    for t in range(n_sweeps):
-        m = 0
-        for i in range(nv):
-            idx[m] = i
-            m += 1 if v[i] != 0.0 else 0
-        for j in range(nh):
-            h[j] = 0.0
-        for k in range(m):
-            i = idx[k]
-            for j in range(nh):
-                h[j] += W[i, j]
-        for j in range(nh):
-            h[j] = 1.0 if uniform(s) < sigmoid(h[j] + b[j]) else 0.0
-        m = 0
-        for j in range(nh):
-            idx[m] = j
-            m += 1 if h[j] != 0.0 else 0
-        for i in range(nv):
-            v[i] = 0.0
-        for k in range(m):
-            j = idx[k]
-            for i in range(nv):
-                v[i] += Wt[j, i]
-        for i in range(nv):
-            v[i] = 1.0 if uniform(s) < sigmoid(v[i] + a[i]) else 0.0
+    m = 0
+    for i in range(src.shape[0]):
+        idx[m] = i
+        m += 1 if src[i] != 0.0 else 0
+    nd = dst.shape[0]
+    for j in range(nd):
+        dst[j] = 0.0
+    for q in range(m):
+        i = idx[q]
+        for j in range(nd):
+            dst[j] += M[i, j]
+    for j in range(nd):
+        dst[j] = 1.0 if uniform(s) < sigmoid(dst[j] + bias[j]) else 0.0
+
+
+@jit
+def gibbs_chain(v, h, W, Wt, a, b, n_sweeps, s):
+    """``n_sweeps`` block-Gibbs sweeps of one chain (v in place, h scratch), stream ``s``:
+    h | v with W, then v | h with ``Wt`` (``W.T`` made contiguous), see :func:`half_step`."""
+    idx = np.empty(max(v.shape[0], h.shape[0]), dtype=np.int64)  # once per call, not per sweep
+    for _ in range(n_sweeps):
+        half_step(v, W, b, h, idx, s)
+        half_step(h, Wt, a, v, idx, s)
 
 
 @pjit
