@@ -28,7 +28,7 @@ import numpy as np
 
 from solvable import curie_weiss as cw
 from solvable import ising
-from solvable.compare import moments_vs_time
+from solvable.comparison import moments_vs_time
 from solvable.errors import NoFixedPointError
 
 from ._result import THEORY, Z_MAX, CheckResult, decide_z, sub_seed, with_section

@@ -26,7 +26,7 @@ import numpy as np
 
 from solvable import glauber_chain as gc
 from solvable import ising
-from solvable.compare import moments_vs_time
+from solvable.comparison import moments_vs_time
 from solvable.errors import NoFixedPointError
 
 from ._result import RTOL, Z_MAX, CheckResult, Source, decide_z, sub_seed

@@ -33,7 +33,7 @@ __all__ = [
 
 _SUBMODULES = {
     "gaussian", "bernoulli", "ising", "glauber_chain", "curie_weiss", "rbm", "jarzynski",
-    "training", "compare", "plotting", "cli", "generator", "objectives", "datasets", "sweep",
+    "training", "comparison", "model", "plotting", "cli", "generator", "objectives", "datasets", "sweep",
 }
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from scipy import optimize, sparse
 
 from . import _validate as V
-from .compare import moments_vs_time
+from .comparison import moments_vs_time
 from .errors import NoFixedPointWarning
 from .ising import DYNAMICS, _check_jarzynski, _dynamics, _log_z_independent, _run, _spin_walkers, _time, _uniform_spins
 from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
@@ -333,7 +333,7 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
 def compare(data, h, k, *, dynamics, times=None, n_chains=20000, m0=0.0, seed=0):
     r"""Magnetisations of fresh chains (start mean ``m0``) at several times vs the data,
     :func:`magnetization` and the equilibrium :math:`\tanh h`, with z-scores
-    (:func:`solvable.compare.moments_vs_time`). Default times 0, k/2, k-1, k, k+1, 2k, 4k."""
+    (:func:`solvable.comparison.moments_vs_time`). Default times 0, k/2, k-1, k, k+1, 2k, 4k."""
     _, mD = _data_arg(data)
     n = mD.size
     h = V.vector(h, "h", n)

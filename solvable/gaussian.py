@@ -24,7 +24,7 @@ import numpy as np
 from scipy import optimize, special
 
 from . import _validate as V
-from .compare import moments_vs_time
+from .comparison import moments_vs_time
 from .errors import DivergenceError, NoFixedPointError, NonNormalizableWarning
 from .kernels import langevin as _kern
 from .kernels._rng import chain_states
@@ -565,7 +565,7 @@ def compare(data, J, h, k, *, step, method="ula", times=None, n_chains=20000, se
     :func:`stationary_moments` (``None`` when the model has none). ``step=None`` is not
     simulable; use MALA with a small step to approximate continuous time.
 
-    Returns :class:`solvable.compare.MomentComparison`.
+    Returns :class:`solvable.comparison.MomentComparison`.
     """
     X = _validate_data(data)
     d = X.shape[1]

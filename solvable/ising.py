@@ -39,7 +39,7 @@ from scipy import sparse
 
 from . import _validate as V
 from . import jarzynski as JZ
-from .compare import moments_vs_time
+from .comparison import moments_vs_time
 from .errors import EnumerationTooLargeError, NoFixedPointError, UnstableFixedPointWarning
 from .kernels import spins as _kern
 from .kernels._rng import chain_states
@@ -1241,7 +1241,7 @@ def compare(data, J, h, k, *, dynamics, times=None, n_chains=20000, p0=None, see
     ``edges``) are compared with the data (z-scores), with the exact law from
     :func:`evolve` (n <= 24; parallel dynamics n <= 14) and with the Boltzmann law of
     (J, h) (the model's equilibrium; ``None`` beyond enumeration). Uses
-    :func:`solvable.compare.moments_vs_time`.
+    :func:`solvable.comparison.moments_vs_time`.
 
     ``data``: samples (M, n) or a law over :func:`all_states`. ``J``: dense or sparse;
     with ``edges`` J may also be the vector of edge couplings.

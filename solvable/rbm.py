@@ -32,7 +32,7 @@ from scipy import special
 
 from . import _validate as V
 from . import jarzynski as JZ
-from .compare import moments_vs_time
+from .comparison import moments_vs_time
 from .errors import DivergenceError, EnumerationTooLargeError
 from .kernels import rbm as _kern
 from .kernels._rng import chain_states
@@ -710,7 +710,7 @@ def compare(data, W, a, b, k, *, p0="uniform", times=None, n_chains=20000, seed=
     time (and at equilibrium) come from the exact visible chain when
     :math:`2^{n_v+n_h}\le 2^{24}`. A short-run-trained model should match the data at t = k only;
     note :math:`\langle vv\rangle` is *not* a sufficient statistic of the RBM, so its match at
-    t = k is approximate. Returns :class:`solvable.compare.MomentComparison`.
+    t = k is approximate. Returns :class:`solvable.comparison.MomentComparison`.
     """
     W, a, b = _params(W, a, b)
     nv, nh = W.shape

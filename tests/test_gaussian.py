@@ -474,7 +474,7 @@ def test_simulated_pcd_ula_lands_on_persistent_point_and_mala_on_mle(data2):
 
 
 def test_zero_spread_statistics_give_finite_or_infinite_z_never_nan():
-    from solvable.compare import MomentComparison
+    from solvable.comparison import MomentComparison
 
     mc = MomentComparison(times=np.array([0.0]), labels=["a", "b", "c"], sampled=np.array([[0.0, 1.0, 0.5]]),
                           se=np.array([[0.0, 0.0, 0.1]]), data=np.array([0.0, 0.5, 0.4]), exact=None,
