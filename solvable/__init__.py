@@ -28,16 +28,26 @@ __all__ = [
     "NoFixedPointWarning",
     "NonNormalizableWarning",
     "UnstableFixedPointWarning",
+    "EnergyModel",
+    "train",
+    "compare",
+    "diagnose",
     "__version__",
 ]
 
 _SUBMODULES = {
     "gaussian", "bernoulli", "ising", "glauber_chain", "curie_weiss", "rbm", "jarzynski",
-    "training", "comparison", "model", "plotting", "cli", "generator", "objectives", "datasets", "sweep",
+    "training", "comparison", "model", "plotting", "langevin", "seeds", "symbolic", "testing", "gmm", "neural", "cli", "generator", "objectives", "datasets", "sweep",
 }
 
 
+#: public functions re-exported lazily: name -> module
+_FUNCTIONS = {"EnergyModel": "model", "train": "model", "compare": "model", "diagnose": "diagnose"}
+
+
 def __getattr__(name):
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(f"{__name__}.{_FUNCTIONS[name]}"), name)
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ which is the ``n_chains -> infinity`` limit of the same loop. Both go through
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -54,6 +54,8 @@ class Walkers:
     stats : ``stats(state) -> {name: <phi_name>}``
     start_p0 : ``start_p0(seed) -> state`` (the fixed start law, short-run and first PCD state)
     start_data : ``start_data(seed) -> state`` (the data, CD)
+    stats_with_params : when True, ``stats(params, state)`` (statistics that depend on the
+        parameters, e.g. :math:`-\\partial_\\theta E` of a neural energy)
     """
 
     scheme: str
@@ -63,6 +65,7 @@ class Walkers:
     start_p0: Callable
     start_data: Callable
     state: Any = None
+    stats_with_params: bool = False
 
     def model_stats(self, params, seed):
         if self.scheme == "short-run":
@@ -74,10 +77,39 @@ class Walkers:
         else:  # pragma: no cover - validated by the public wrappers
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
         self.state = self.move(params, start, self.k, seed)
-        return self.stats(self.state)
+        return self.stats(params, self.state) if self.stats_with_params else self.stats(self.state)
 
     def after_update(self, old, new, seed):
         """Hook called after each parameter update (Jarzynski walkers use it)."""
+
+
+class TailMean(NamedTuple):
+    """A tail average of a parameter trajectory and its batch-means standard error."""
+
+    mean: Any
+    se: Any
+
+
+def tail_mean(trajectory, fraction=0.5, n_batches=20):
+    r"""Average of the last ``fraction`` of a trajectory (axis 0) with a batch-means standard error.
+
+    The tail is cut into ``n_batches`` consecutive batches; the SE is the standard deviation
+    of the batch means over :math:`\sqrt{n_\mathrm{batches}}` (theory.md section 8; valid when a
+    batch is long against the autocorrelation time of the trajectory).
+    Returns :class:`TailMean` ``(mean, se)``.
+    """
+    traj = np.asarray(trajectory, dtype=float)
+    if not 0.0 < float(fraction) <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    if int(n_batches) < 2:
+        raise ValueError(f"n_batches must be >= 2, got {n_batches!r}")
+    n = traj.shape[0]
+    if n < n_batches:
+        raise ValueError(f"a trajectory of {n} points cannot be cut into n_batches={n_batches} batches")
+    tail = traj[n - max(int(fraction * n), n_batches):]
+    m = tail.shape[0] // n_batches
+    batches = tail[tail.shape[0] - m * n_batches:].reshape((n_batches, m) + tail.shape[1:]).mean(axis=1)
+    return TailMean(tail.mean(axis=0), batches.std(axis=0, ddof=1) / np.sqrt(n_batches))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,16 +140,9 @@ class TrainResult:
         """Tail average of each parameter over the last ``fraction`` of iterations,
         with a batch-means standard error (theory.md section 8).
 
-        Returns ``{name: (mean, se)}``.
+        Returns ``{name: TailMean(mean, se)}`` (``t["J"].mean``, ``t["J"].se``; also a tuple).
         """
-        out = {}
-        for name, traj in self.history["params"].items():
-            n = traj.shape[0]
-            tail = traj[n - max(int(fraction * n), n_batches):]
-            m = tail.shape[0] // n_batches
-            batches = tail[tail.shape[0] - m * n_batches:].reshape((n_batches, m) + tail.shape[1:]).mean(axis=1)
-            out[name] = (tail.mean(axis=0), batches.std(axis=0, ddof=1) / np.sqrt(n_batches))
-        return out
+        return {name: tail_mean(traj, fraction, n_batches) for name, traj in self.history["params"].items()}
 
 
 def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, desc="training", hint=""):

@@ -1,0 +1,49 @@
+"""The named random streams of :mod:`solvable`, and the one function that derives them.
+
+A public call takes one ``seed``; every independent use of randomness inside it (the
+start points of the chains, the kernel's noise, the rows drawn from the data for CD,
+resampling, ...) gets its own stream, a child of ``numpy.random.SeedSequence(seed)``
+with the spawn key ``(stream,) + keys``. Streams never share bits, and the numbers are
+named here only, so that no model module or check writes a literal stream number.
+
+The values are those used since version 0.1 (results are unchanged for the same seed).
+"""
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+
+class Stream(enum.IntEnum):
+    """The independent uses of one seed (spawn keys of ``SeedSequence``)."""
+
+    #: draws from the fixed start law p0 (short-run chains, first PCD state)
+    START = 1
+    #: the kernels' own noise (per-chain xoshiro streams, :func:`solvable.kernels._rng.chain_states`)
+    DYNAMICS = 2
+    #: CD starts for Gaussian data; exact laws sampled for spin chains
+    DATA = 3
+    #: CD starts for spin data
+    SPIN_DATA = 4
+    #: Jarzynski walkers drawn from the initial model
+    JARZYNSKI_INIT = 7
+    #: replay buffer of the CD objective (objectives.py)
+    REPLAY = 21
+    #: replay-buffer per-update noise (objectives.py)
+    REPLAY_UPDATE = 22
+    #: minibatches of the data in the generic training loop
+    MINIBATCH = 30
+    #: the generic (NumPy) Langevin kernel of :mod:`solvable.langevin`
+    NUMPY_DYNAMICS = 31
+
+
+def seed_sequence(seed, stream, *keys):
+    """``SeedSequence(entropy=seed, spawn_key=(stream,) + keys)``; ``seed`` an int or a tuple of ints."""
+    entropy = tuple(int(v) for v in seed) if isinstance(seed, (tuple, list)) else int(seed)
+    return np.random.SeedSequence(entropy=entropy, spawn_key=(int(stream),) + tuple(int(k) for k in keys))
+
+
+def generator(seed, stream, *keys):
+    """A ``numpy.random.Generator`` on the stream ``stream`` of ``seed`` (see :func:`seed_sequence`)."""
+    return np.random.default_rng(seed_sequence(seed, stream, *keys))
