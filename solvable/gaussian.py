@@ -28,6 +28,8 @@ from .comparison import moments_vs_time
 from .errors import DivergenceError, NoFixedPointError, NonNormalizableWarning
 from .kernels import langevin as _kern
 from .kernels._rng import chain_states
+from .jarzynski import JarzynskiWalkers
+from .seeds import Stream, generator
 from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
 
 __all__ = [
@@ -57,7 +59,7 @@ def _log_abs_rho(x):
         return np.where(x < 1.0, np.log1p(-np.minimum(x, 1.0)), np.log1p(np.maximum(x, 1.0) - 2.0))
 
 
-def _decay(j, t, step):
+def mode_decay(j, t, step):
     r"""Per-mode decay of the mean after time t: :math:`e^{-jt}` or :math:`\rho^t`, :math:`\rho=1-\eta j`."""
     j = np.asarray(j, dtype=float)
     if step is None:
@@ -70,7 +72,7 @@ def _decay(j, t, step):
     return np.where(x == 1.0, 1.0 if t == 0 else 0.0, sign * mag)
 
 
-def _mean_gain(j, t, step):
+def mode_mean_gain(j, t, step):
     r"""Per-mode response of the mean to the field h after time t.
 
     Continuous: :math:`(1-e^{-jt})/j = t\,\mathrm{exprel}(-jt)`; ULA:
@@ -90,7 +92,7 @@ def _mean_gain(j, t, step):
     return step * geom
 
 
-def _noise_var(j, t, step):
+def mode_noise_var(j, t, step):
     r"""Per-mode variance injected by the noise during time t from a point mass.
 
     Continuous: :math:`(1-e^{-2jt})/j = 2t\,\mathrm{exprel}(-2jt)`; ULA:
@@ -148,14 +150,22 @@ def langevin_moments(J, h, k, *, step=None, mean0=None, cov0=None):
     C0 = np.eye(d) if cov0 is None else V.symmetric(cov0, "cov0", d=d)
     if cov0 is not None and np.linalg.eigvalsh(C0)[0] < -1e-12 * max(1.0, np.abs(C0).max()):
         raise ValueError("cov0 must be positive semi-definite")
-    return _moments(J, h, k, step, m0, C0)
+    return propagate_law(J, h, k, step, m0, C0)
 
 
-def _moments(J, h, k, step, m0, C0):
+def propagate_law(J, h, k, step, m0, C0):
+    r"""The law N(m0, C0) after k ULA steps (or continuous time k when ``step`` is None), unchecked.
+
+    In the eigenbasis :math:`J=U\operatorname{diag}(j)U^\top` every mode evolves independently
+    (theory.md 3.1): mean :math:`a\,m_0+g\,h`, covariance :math:`a C_0 a + n`, with
+    :func:`mode_decay` ``a``, :func:`mode_mean_gain` ``g`` and :func:`mode_noise_var` ``n``.
+    The validated public version is :func:`langevin_moments`; this one takes checked arrays
+    (the training engines call it once per update). Raises DivergenceError on overflow.
+    """
     j, U = np.linalg.eigh(J)
-    a = _decay(j, k, step)
-    g = _mean_gain(j, k, step)
-    n = _noise_var(j, k, step)
+    a = mode_decay(j, k, step)
+    g = mode_mean_gain(j, k, step)
+    n = mode_noise_var(j, k, step)
     with np.errstate(over="ignore", invalid="ignore"):
         mean = U @ (a * (U.T @ m0) + g * (U.T @ h))
         C0m = U.T @ C0 @ U
@@ -204,7 +214,7 @@ def _data_moments(mean, cov):
 
 def _mode_variance(j, k, step, v0):
     """Variance of a mode after time k from variance v0 (the scalar function g or c_k of theory.md 3.2-3.3)."""
-    return v0 * _decay(j, k, step) ** 2 + _noise_var(j, k, step)
+    return v0 * mode_decay(j, k, step) ** 2 + mode_noise_var(j, k, step)
 
 
 def _solve_mode(c, k, step, v0, mode):
@@ -281,8 +291,8 @@ def short_run_fixed_point(mean, cov, k, *, step=None, mean0=None, var0=1.0):
             NonNormalizableWarning,
             stacklevel=2,
         )
-    a = _decay(j, k, step)
-    g = _mean_gain(j, k, step)
+    a = mode_decay(j, k, step)
+    g = mode_mean_gain(j, k, step)
     h_m = ((U.T @ mean) - a * (U.T @ m0)) / g * 1.0
     # h = J (I - A)^{-1} (mu - A m0) = (mu - A m0) / G per mode, with G = (1 - a) / j
     J = (U * j) @ U.T
@@ -364,7 +374,7 @@ def convert_step(delta, sigma):
 # --------------------------------------------------------------------------------------
 def _start_points(n_chains, d, seed, mean0=None, var0=1.0):
     """n_chains draws of N(mean0, var0 I) from SeedSequence(seed) (stream 'start')."""
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(1,)))
+    rng = generator(seed, Stream.START)
     m0 = np.zeros(d) if mean0 is None else mean0
     return m0 + np.sqrt(var0) * rng.standard_normal((n_chains, d))
 
@@ -373,7 +383,7 @@ def _run(J, h, X, k, step, method, seed):
     """Advance X (copied) by k steps; raise DivergenceError on overflow. Returns (X, acceptance)."""
     X = np.array(X, dtype=float, order="C", copy=True)
     n = X.shape[0]
-    states = chain_states(seed, n, stream=2)
+    states = chain_states(seed, n, stream=Stream.DYNAMICS)
     diverged = np.zeros(n, dtype=np.int64)
     accepted = np.zeros(n, dtype=np.int64)
     if k > 0:
@@ -390,6 +400,20 @@ def _run(J, h, X, k, step, method, seed):
             f"step too large), min(j) = {j[0]:.4g} (<= 0: model not normalizable)."
         )
     return X, accepted / max(int(k), 1)
+
+
+def advance(J, h, X, k, *, step, method="ula", seed=0):
+    """Advance the chains ``X`` (n, d) by ``k`` ULA/MALA steps (a copy; same kernel and streams as
+    :func:`simulate`). ``seed`` an int or a tuple of ints (e.g. a training iteration's seed).
+    Returns the new (n, d) array; raises DivergenceError on overflow."""
+    J = V.symmetric(J, "J")
+    h = V.vector(h, "h", J.shape[0])
+    X = V.finite_array(X, "X", ndim=2)
+    if X.shape[1] != J.shape[0]:
+        raise ValueError(f"X must have shape (n, {J.shape[0]}), got {X.shape}")
+    seed = tuple(V.seed(v) for v in seed) if isinstance(seed, tuple) else V.seed(seed)
+    return _run(J, h, X, V.integer(k, "k", low=0), V.positive(step, "step"), V.choice(method, "method", METHODS),
+                seed)[0]
 
 
 def simulate(J, h, k, n_chains, *, step, method="ula", x0=None, seed=0, return_acceptance=False):
@@ -474,7 +498,7 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
     ``"cd"`` (start at the data, k steps), ``"pcd"`` (persistent chains, k steps per update),
     ``"jarzynski"`` (persistent walkers drawn from the initial model, carrying the exact weights of
     theory.md 6.1 (ULA) or 6.2 (MALA): fixed point = MLE for any step; history adds ``"ess"``,
-    ``"log_z"``, ``"log_z_se"``, ``"n_resamples"``; see :func:`solvable.jarzynski.gaussian_walkers`).
+    ``"log_z"``, ``"log_z_se"``, ``"n_resamples"``; walkers of :class:`solvable.jarzynski.JarzynskiWalkers`).
     ``engine="simulate"`` uses :func:`simulate` with ``n_chains`` chains; ``engine="exact"``
     propagates the exact Gaussian law with :func:`langevin_moments` (the n_chains -> infinity
     limit; ``step=None`` then means continuous time). ``method`` is ``"ula"`` or ``"mala"``
@@ -515,22 +539,19 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
     cov_D = np.cov(X, rowvar=False, bias=True).reshape(d, d)
 
     if scheme == "jarzynski":
-        from .jarzynski import gaussian_walkers  # noqa: PLC0415 (optional scheme, imported on use)
-
-        walkers = gaussian_walkers(X, k=k, step=step, n_chains=n_chains, method=method, J0=J0, h0=h0, seed=seed)
+        walkers = _jarzynski_walkers(d, k=k, step=step, n_chains=n_chains, method=method, J0=J0, h0=h0, seed=seed)
     elif engine == "exact":
         walkers = Walkers(
             scheme=scheme,
             k=k,
-            move=lambda p, law, kk, s: _moments(p["J"], p["h"], kk, step, law[0], law[1]),
+            move=lambda p, law, kk, s: propagate_law(p["J"], p["h"], kk, step, law[0], law[1]),
             stats=_stats_from_law,
             start_p0=lambda s: (m0, v0 * np.eye(d)),
             start_data=lambda s: (mean_D, cov_D),
         )
     else:
         def start_data(s):
-            rng = np.random.default_rng(np.random.SeedSequence(entropy=s, spawn_key=(3,)))
-            return X[rng.integers(0, N, size=n_chains)]
+            return X[generator(s, Stream.DATA).integers(0, N, size=n_chains)]
 
         walkers = Walkers(
             scheme=scheme,
@@ -550,6 +571,39 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
     if hasattr(walkers, "history"):
         history.update(walkers.history)
     return TrainResult(params=params, history=history, scheme=scheme, engine=engine, k=k)
+
+
+def _jarzynski_walkers(d, *, k, step, n_chains, method, J0, h0, seed, ess_threshold=0.5):
+    r"""Jarzynski walkers for ``train(scheme="jarzynski")``: the generic
+    :class:`solvable.jarzynski.JarzynskiWalkers` fed with this model's energy, gradient, Numba
+    kernel and exact :math:`\log Z_0`.
+
+    ``n_chains`` walkers drawn exactly from the initial model :math:`\mathcal N(J_0^{-1}h_0, J_0^{-1})`,
+    moved by ULA (weights of theory.md 6.1) or MALA (invariant, 6.2) with ``step``.
+    """
+    if step is None:
+        raise ValueError("scheme='jarzynski' needs a step (ULA or MALA), not continuous time")
+    J0, j0, U0 = V.spd(J0, "J0 (the Jarzynski walkers start from the exact initial model)", d=d)
+    rng = generator(seed, Stream.JARZYNSKI_INIT)
+    x0 = (U0 @ ((U0.T @ h0) / j0)) + (rng.standard_normal((n_chains, d)) / np.sqrt(j0)) @ U0.T
+
+    def stats(params, x, w):
+        # einsum, not BLAS: OpenBLAS threads contend with Numba's spinning OpenMP threads
+        m = np.einsum("n,ni->i", w, x)
+        m2 = np.einsum("n,ni,nj->ij", w, x, x)
+        return _stats_from_law((m, m2 - np.outer(m, m)))
+
+    return JarzynskiWalkers(
+        energy=lambda p, x: energy(x, p["J"], p["h"]),
+        move=lambda p, x, s: _run(p["J"], p["h"], x, 1, step, method, s)[0],
+        stats=stats,
+        x0=x0,
+        k=k,
+        grad=(lambda p, x: gradient(x, p["J"], p["h"])) if method == "ula" else None,
+        step=step if method == "ula" else None,
+        log_z0=log_partition(J0, h0),
+        ess_threshold=ess_threshold,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -582,7 +636,7 @@ def compare(data, J, h, k, *, step, method="ula", times=None, n_chains=20000, se
     times = [V.integer(t, "times", low=0) for t in times]
 
     def exact(t):
-        mu, C = _moments(J, h, int(t), step, m0, v0 * np.eye(d))
+        mu, C = propagate_law(J, h, int(t), step, m0, v0 * np.eye(d))
         return features_of_law(mu, C)
 
     try:

@@ -37,6 +37,7 @@ from scipy import special
 from . import _validate as V
 from . import gaussian as _g
 from .errors import DivergenceError, NoFixedPointError
+from .seeds import Stream, generator
 
 __all__ = [
     "AffineFlow",
@@ -57,7 +58,6 @@ ROUTES = ("exact", "simulate")
 RECONSTRUCTION_METHODS = ("exact", "gradient")
 
 #: SeedSequence spawn keys of the two random inputs of :func:`generate` (latent z, noise xi).
-_LATENT_KEY, _NOISE_KEY = 11, 12
 
 
 # --------------------------------------------------------------------------------------
@@ -159,9 +159,9 @@ def _flow(J, h, k, step):
     """AffineFlow from validated arguments (no validation here)."""
     j, U = np.linalg.eigh(J)
     with np.errstate(over="ignore", invalid="ignore"):
-        a = _g._decay(j, k, step)
-        g = _g._mean_gain(j, k, step)
-        n = _g._noise_var(j, k, step)
+        a = _g.mode_decay(j, k, step)
+        g = _g.mode_mean_gain(j, k, step)
+        n = _g.mode_noise_var(j, k, step)
         offset = U @ (g * (U.T @ h))
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(n)) and np.all(np.isfinite(offset))):
         raise DivergenceError(
@@ -216,7 +216,7 @@ class _StartLaw:
         return 0.0 if self.kind == "gaussian" else -1.2 * self.var**2
 
     def sample(self, n, seed):
-        rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(_LATENT_KEY,)))
+        rng = generator(seed, Stream.GENERATOR_LATENT)
         d = self.mean.size
         if self.kind == "gaussian":
             return self.mean + np.sqrt(self.var) * rng.standard_normal((n, d))
@@ -270,7 +270,7 @@ def generate(J, h, k, n_samples, *, step=None, start="gaussian", mean0=None, var
         x = _g.simulate(J, h, k, n, step=step, x0=z, seed=seed)
     else:
         fl = _flow(J, h, k, step)
-        rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(_NOISE_KEY,)))
+        rng = generator(seed, Stream.GENERATOR_NOISE)
         xi = rng.standard_normal(z.shape)
         x = fl(z) + (xi * np.sqrt(fl.noise_var)) @ fl.basis.T
     return (x, z) if return_latent else x
@@ -442,7 +442,7 @@ def log_density(x, J, h, k, *, step=None, start="gaussian", mean0=None, var0=Non
         _require_invertible(fl)
         return law.logpdf(fl.inverse(x)) - fl.log_abs_det
     if law.kind == "gaussian":
-        mean, cov = _g._moments(J, h, k, step, law.mean, law.var * np.eye(d))
+        mean, cov = _g.propagate_law(J, h, k, step, law.mean, law.var * np.eye(d))
         L = np.linalg.cholesky(cov)
         r = np.linalg.solve(L, np.atleast_2d(x - mean).T).T
         out = -0.5 * np.sum(r**2, axis=-1) - np.sum(np.log(np.diag(L))) - 0.5 * d * np.log(2.0 * np.pi)
@@ -453,9 +453,9 @@ def log_density(x, J, h, k, *, step=None, start="gaussian", mean0=None, var0=Non
                          f"(max |off-diagonal| = {np.max(np.abs(off)):.3g}); use noise=False or generate() samples")
     # diagonal J: eigh may permute the axes, so evaluate the per-axis quantities directly from the diagonal
     jd = np.diag(J)
-    a = _g._decay(jd, k, step)
-    b = _g._mean_gain(jd, k, step) * h
-    s = np.sqrt(_g._noise_var(jd, k, step))
+    a = _g.mode_decay(jd, k, step)
+    b = _g.mode_mean_gain(jd, k, step) * h
+    s = np.sqrt(_g.mode_noise_var(jd, k, step))
     ends = np.stack([a * (law.mean - law.half_width) + b, a * (law.mean + law.half_width) + b])
     lo, hi = ends.min(axis=0), ends.max(axis=0)
     if np.any(s == 0.0):  # k = 0: no noise yet, q = p0
@@ -482,5 +482,5 @@ def excess_kurtosis(J, k, *, step=None, start="uniform", var0=None):
     _, h, k, step = _check_model(J, np.zeros(d), k, step)
     law = _start_law(start, None, var0, d)
     fl = _flow(J, h, k, step)
-    _, cov = _g._moments(J, h, k, step, law.mean, law.var * np.eye(d))
+    _, cov = _g.propagate_law(J, h, k, step, law.mean, law.var * np.eye(d))
     return np.sum(fl.matrix**4, axis=1) * law.kappa4 / np.diag(cov) ** 2

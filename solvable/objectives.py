@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from . import _validate as V
 from . import gaussian as _g
 from .generator import flow
+from .seeds import Stream, generator, seed_sequence
 from .errors import NoFixedPointError, NonNormalizableWarning
 
 __all__ = [
@@ -202,9 +203,9 @@ def _chain_law(mu, lam, m, v, t):
     """Per-mode 1-D law after time t from N(m, v) from the primitives of :mod:`solvable.gaussian`
     (what :func:`solvable.gaussian.langevin_moments` computes for d = 1, without its eigen-decomposition)."""
     j = np.array(lam)
-    a = float(_g._decay(j, t, None))
-    mean = a * m + float(_g._mean_gain(j, t, None)) * lam * mu
-    return mean, a * a * v + float(_g._noise_var(j, t, None))
+    a = float(_g.mode_decay(j, t, None))
+    mean = a * m + float(_g.mode_mean_gain(j, t, None)) * lam * mu
+    return mean, a * a * v + float(_g.mode_noise_var(j, t, None))
 
 
 def chain_law(mu, lam, start_mean, start_var, *, example=EXAMPLE, n_blocks=1):
@@ -263,18 +264,18 @@ class CDGradient(NamedTuple):
 
 
 def _d_decay_dj(j, t):
-    r""":math:`\partial_j e^{-jt}=-t\,e^{-jt}` (the j-derivative of ``gaussian._decay``, continuous time)."""
-    return -t * _g._decay(j, t, None)
+    r""":math:`\partial_j e^{-jt}=-t\,e^{-jt}` (the j-derivative of ``gaussian.mode_decay``, continuous time)."""
+    return -t * _g.mode_decay(j, t, None)
 
 
 def _d_noise_var_dj(j, t):
-    r""":math:`\partial_j(1-e^{-2jt})/j=(2t\,e^{-2jt}-N)/j` (j-derivative of ``gaussian._noise_var``, continuous
+    r""":math:`\partial_j(1-e^{-2jt})/j=(2t\,e^{-2jt}-N)/j` (j-derivative of ``gaussian.mode_noise_var``, continuous
     time), with the series :math:`2t(-t+\tfrac43jt^2-j^2t^3)` when :math:`|jt|<10^{-3}`."""
     j = np.asarray(j, dtype=float)
     x = j * t
     series = 2.0 * t * (-t + (4.0 / 3.0) * j * t**2 - j**2 * t**3)
     with np.errstate(divide="ignore", invalid="ignore"):
-        exact = (2.0 * t * _g._decay(j, t, None) ** 2 - _g._noise_var(j, t, None)) / j
+        exact = (2.0 * t * _g.mode_decay(j, t, None) ** 2 - _g.mode_noise_var(j, t, None)) / j
     return np.where(np.abs(x) < 1e-3, series, exact)
 
 
@@ -308,7 +309,7 @@ def cd_gradient(mu, lam, *, example=EXAMPLE, wrt="log_lam"):
         return np.array([-lam * (m - mu), 0.5 * lam * ((m - mu) ** 2 + v)])
 
     minus_delta = mean_dE(mD, c) - mean_dE(mq, vq)
-    a = float(_g._decay(np.array(lam), t, None))
+    a = float(_g.mode_decay(np.array(lam), t, None))
     da = float(_d_decay_dj(np.array(lam), t))
     dN = float(_d_noise_var_dj(np.array(lam), t))
     dKL_dm = lam * (mq - mu)
@@ -334,7 +335,7 @@ def _buffer(J, h, k, eps, step, m0, C0):
     """Buffer mixture moments from validated arguments (raises NoFixedPointError without a stationary law)."""
     mu_inf, C_inf = _g.stationary_moments(J, h, step=step)
     j, U = np.linalg.eigh(J)
-    a = _g._decay(j, k, step)
+    a = _g.mode_decay(j, k, step)
     S1 = _buffer_weight_sum(a, eps)
     S2 = _buffer_weight_sum(np.outer(a, a), eps)
     delta = U.T @ (m0 - mu_inf)
@@ -502,14 +503,14 @@ def simulate_buffer(J, h, k, eps, n_chains, n_updates, *, step=None, mean0=None,
     m0 = V.vector(mean0, "mean0", d, default=0.0)
     v0 = V.positive(var0, "var0")
     seed = V.seed(seed)
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(21,)))
+    rng = generator(seed, Stream.REPLAY)
     fl = flow(J, h, k) if step is None else None
     x = m0 + np.sqrt(v0) * rng.standard_normal((n, d))
     for u in tqdm(range(n_updates), desc=f"buffer eps={eps:g}", disable=None if progress else True):
         fresh = rng.random(n) < eps
         x[fresh] = m0 + np.sqrt(v0) * rng.standard_normal((int(fresh.sum()), d))
         if fl is None:
-            s = int(np.random.SeedSequence(entropy=seed, spawn_key=(22, u)).generate_state(1)[0])
+            s = int(seed_sequence(seed, Stream.REPLAY_UPDATE, u).generate_state(1)[0])
             x = _g.simulate(J, h, k, n, step=step, x0=x, seed=s)
         else:
             x = fl(x) + (rng.standard_normal((n, d)) * np.sqrt(fl.noise_var)) @ fl.basis.T

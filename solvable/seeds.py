@@ -28,6 +28,10 @@ class Stream(enum.IntEnum):
     SPIN_DATA = 4
     #: Jarzynski walkers drawn from the initial model
     JARZYNSKI_INIT = 7
+    #: latent draws of the short-run generator (generator.py)
+    GENERATOR_LATENT = 11
+    #: start-noise draws of the short-run generator (generator.py)
+    GENERATOR_NOISE = 12
     #: replay buffer of the CD objective (objectives.py)
     REPLAY = 21
     #: replay-buffer per-update noise (objectives.py)

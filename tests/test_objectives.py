@@ -226,7 +226,7 @@ def test_gradient_decomposition_vs_finite_differences(ex, theta):
 def test_noise_var_derivative_series_branch():
     t = 0.15
     for j in (1e-6, 5e-4, 2e-3, 0.3):
-        fd = central_difference(lambda x: float(G._noise_var(np.array(x[0]), t, None)), [j], 0, step=1e-5)
+        fd = central_difference(lambda x: float(G.mode_noise_var(np.array(x[0]), t, None)), [j], 0, step=1e-5)
         assert np.isclose(float(O._d_noise_var_dj(np.array(j), t)), fd, rtol=1e-7)
 
 
