@@ -30,7 +30,7 @@ from .kernels import langevin as _kern
 from .kernels._rng import chain_states
 from .jarzynski import JarzynskiWalkers
 from .seeds import Stream, generator
-from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
+from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent, check_run
 
 __all__ = [
     "langevin_moments",
@@ -514,8 +514,8 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
     """
     X = _validate_data(data)
     N, d = X.shape
-    scheme = V.choice(scheme, "scheme", set(SCHEMES) | {"jarzynski"})
-    engine = V.choice(engine, "engine", ENGINES)
+    scheme, engine, lr, n_iter, seed = check_run(scheme=scheme, schemes=SCHEMES + ("jarzynski",), engine=engine,
+                                                 lr=lr, n_iter=n_iter, seed=seed)
     method = V.choice(method, "method", METHODS)
     step = _check_step(step)
     if engine == "simulate" and step is None:
@@ -525,10 +525,7 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
     k = V.time(k, "k", step)
     if k == 0:
         raise ValueError("k must be > 0")
-    lr = V.positive(lr, "lr")
-    n_iter = V.integer(n_iter, "n_iter", low=1)
     n_chains = V.integer(n_chains, "n_chains", low=1)
-    seed = V.seed(seed)
     m0 = V.vector(mean0, "mean0", d, default=0.0)
     v0 = V.positive(var0, "var0")
     J0 = np.eye(d) if J0 is None else V.symmetric(J0, "J0", d=d)

@@ -48,7 +48,7 @@ from .comparison import moments_vs_time
 from .errors import DivergenceError
 from .jarzynski import JarzynskiWalkers
 from .seeds import Stream, generator
-from .training import Walkers, ascent, tail_mean
+from .training import Walkers, ascent, check_run, tail_mean
 
 SCHEMES = ("short-run", "cd", "pcd", "jarzynski")
 METHODS = langevin.METHODS
@@ -332,13 +332,10 @@ def train(model, data, *, scheme, k, lr, n_iter, n_chains, theta0, step=None, me
     """
     model = _check_model(model)
     X = _check_data(data)
-    scheme = V.choice(scheme, "scheme", SCHEMES)
+    scheme, _, lr, n_iter, seed = check_run(scheme=scheme, schemes=SCHEMES, lr=lr, n_iter=n_iter, seed=seed)
     step, method = _check_kernel(model, step, method)
     k = V.integer(k, "k", low=1)
-    lr = V.positive(lr, "lr")
-    n_iter = V.integer(n_iter, "n_iter", low=1)
     n_chains = V.integer(n_chains, "n_chains", low=2)
-    seed = V.seed(seed)
     ess_threshold = V.real(ess_threshold, "ess_threshold", low=0.0, high=1.0)
     theta0 = _check_theta(model, theta0, "theta0", X)
     if batch_size is not None:

@@ -31,10 +31,35 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import _validate as V
 from .errors import DivergenceError
 
 SCHEMES = ("short-run", "cd", "pcd")
 ENGINES = ("simulate", "exact")
+
+
+class RunArgs(NamedTuple):
+    """The validated arguments every ``train`` shares (see :func:`check_run`)."""
+
+    scheme: str
+    engine: str | None
+    lr: float
+    n_iter: int
+    seed: int
+
+
+def check_run(*, scheme, schemes, lr, n_iter, seed, engine=None, engines=ENGINES, n_iter_name="n_iter"):
+    """Validate the arguments that every model's ``train`` shares: the scheme (one of ``schemes``),
+    the engine (one of ``engines``, or None when the model has one route), ``lr`` > 0,
+    ``n_iter`` >= 1 (named ``n_iter_name`` in messages, e.g. ``n_epochs``) and ``seed`` >= 0.
+    Raises ``ValueError`` naming the argument and the allowed values."""
+    return RunArgs(
+        scheme=V.choice(scheme, "scheme", tuple(schemes)),
+        engine=None if engine is None else V.choice(engine, "engine", tuple(engines)),
+        lr=V.positive(lr, "lr"),
+        n_iter=V.integer(n_iter, n_iter_name, low=1),
+        seed=V.seed(seed),
+    )
 
 
 def iteration_seed(seed, iteration, stream=0):
