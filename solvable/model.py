@@ -47,6 +47,7 @@ from . import langevin
 from .comparison import moments_vs_time
 from .errors import DivergenceError
 from .jarzynski import JarzynskiWalkers
+from .runaway import warn_if_runaway
 from .seeds import Stream, generator
 from .training import Walkers, ascent, check_run, tail_mean
 
@@ -329,6 +330,12 @@ def train(model, data, *, scheme, k, lr, n_iter, n_chains, theta0, step=None, me
     ------
     DivergenceError
         when a chain, an energy or a parameter becomes non-finite (with the iteration).
+
+    Warns
+    -----
+    solvable.runaway.RunawayWarning
+        when parameters still grow linearly at the end of the run (no fixed point for this
+        scheme and data, e.g. a short run that cannot reach the data within k steps).
     """
     model = _check_model(model)
     X = _check_data(data)
@@ -353,6 +360,9 @@ def train(model, data, *, scheme, k, lr, n_iter, n_chains, theta0, step=None, me
                           progress=progress, desc=f"{model.name} {scheme}-{k}",
                           hint="Hint: lower lr or step; check that the energy confines the chains.")
     history = {"theta": hist["params"]["theta"], "error": hist["error"]}
+    # nothing can know in advance whether this scheme has a fixed point for a user's energy:
+    # a trajectory still growing linearly at the end is reported (solvable.runaway)
+    warn_if_runaway(history["theta"], what=f"{model.name} train(scheme={scheme!r}, k={k})", names=model.labels)
     if hasattr(walkers, "history"):
         history.update(walkers.history)
     return TrainResult(theta=params["theta"], history=history, scheme=scheme, k=k, step=step, method=method)

@@ -185,3 +185,18 @@ def test_divergence_is_reported(data):
     with pytest.raises(DivergenceError):
         train(quadratic_model(), data, scheme="short-run", k=50, step=2.5, lr=0.1, n_iter=5, n_chains=50,
               theta0=np.array([1, 0, 1, 0, 0.]), progress=False)
+
+
+def test_runaway_is_reported():
+    """One random-site heat-bath update among n = 3 spins from the uniform law reaches |m| <= 1/3 at
+    most; data with m = 0.9 cannot be matched, so the field grows linearly (theory.md 4)."""
+    from solvable.runaway import RunawayWarning
+
+    S = np.where(np.random.default_rng(0).random((2000, 3)) < 0.95, 1.0, -1.0)
+    with pytest.warns(RunawayWarning, match="spins"):
+        train(spin_model(3), S, scheme="short-run", k=1, lr=0.1, n_iter=400, n_chains=500, theta0=np.zeros(3),
+              seed=1, progress=False)
+    # control: k = 30 updates reach the data (no warning; filterwarnings=error turns one into a failure)
+    res = train(spin_model(3), S, scheme="short-run", k=30, lr=0.1, n_iter=400, n_chains=500, theta0=np.zeros(3),
+                seed=1, progress=False)
+    assert np.all(np.isfinite(res.theta))
