@@ -30,7 +30,7 @@ from .kernels import langevin as _kern
 from .kernels._rng import chain_states
 from .jarzynski import JarzynskiWalkers
 from .seeds import Stream, generator
-from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent, check_run
+from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent, check_run, data_rows
 
 __all__ = [
     "langevin_moments",
@@ -485,6 +485,29 @@ def _validate_data(data):
     return X
 
 
+def _require_fixed_point(mean, cov, *, scheme, k, step, method="ula", mean0=None, var0=1.0):
+    r"""Raise the closed-form solver's :class:`~solvable.NoFixedPointError` before training when the
+    scheme has no fixed point for data with this mean and covariance (issue 13, section 2).
+
+    * ``"short-run"`` with ULA (``step`` given) or continuous time (``step=None``):
+      :func:`short_run_fixed_point` (none when a data variance c < 2 eta, theory.md 3.3);
+    * ``"cd"``, ``"pcd"`` with ULA: :func:`persistent_fixed_point` (none when c < 2 eta, theory.md 3.5);
+    * MALA, exact kernels and ``"jarzynski"``: the fixed point is the MLE (exists for a positive
+      definite data covariance) or has no closed form (MALA short runs): nothing to check here.
+
+    A :class:`~solvable.NonNormalizableWarning` of the short-run solver (a valid fixed point
+    without equilibrium) is not an error and is silenced here.
+    """
+    if method != "ula":
+        return
+    if scheme == "short-run":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonNormalizableWarning)
+            short_run_fixed_point(mean, cov, k, step=step, mean0=mean0, var0=var0)
+    elif scheme in ("cd", "pcd") and step is not None:
+        persistent_fixed_point(mean, cov, step=step)
+
+
 def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simulate", mean0=None, var0=1.0,
           method="ula", J0=None, h0=None, progress=True):
     r"""Train the Gaussian EBM by gradient ascent on the log-likelihood.
@@ -547,16 +570,13 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
             start_data=lambda s: (mean_D, cov_D),
         )
     else:
-        def start_data(s):
-            return X[generator(s, Stream.DATA).integers(0, N, size=n_chains)]
-
         walkers = Walkers(
             scheme=scheme,
             k=k,
             move=lambda p, x, kk, s: _run(p["J"], p["h"], x, kk, step, method, s)[0],
             stats=_stats_from_samples,
             start_p0=lambda s: _start_points(n_chains, d, s, m0, v0),
-            start_data=start_data,
+            start_data=data_rows(X, n_chains),
         )
     params, history = ascent(
         {"J": J0, "h": h0}, data_stats, walkers, lr=lr, n_iter=n_iter, seed=seed, progress=progress,

@@ -49,7 +49,7 @@ from .errors import DivergenceError
 from .jarzynski import JarzynskiWalkers
 from .runaway import warn_if_runaway
 from .seeds import Stream, generator
-from .training import Walkers, ascent, check_run, tail_mean
+from .training import Walkers, ascent, check_run, data_rows, tail_mean
 
 SCHEMES = ("short-run", "cd", "pcd", "jarzynski")
 METHODS = langevin.METHODS
@@ -281,10 +281,6 @@ def _walkers(model, X, *, scheme, k, n_chains, theta0, step, method, seed, ess_t
             ess_threshold=ess_threshold,
         )
 
-    def start_data(s):
-        rows = generator(s, Stream.DATA).integers(0, X.shape[0], size=n_chains)
-        return X[rows]
-
     return Walkers(
         scheme=scheme,
         k=k,
@@ -292,7 +288,7 @@ def _walkers(model, X, *, scheme, k, n_chains, theta0, step, method, seed, ess_t
                                            rng=generator(s, Stream.NUMPY_DYNAMICS)),
         stats=lambda p, x: features_mean(p["theta"], x),
         start_p0=lambda s: model.start(n_chains, generator(s, Stream.START)),
-        start_data=start_data,
+        start_data=data_rows(X, n_chains),
         stats_with_params=True,
     )
 

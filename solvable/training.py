@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from . import _validate as V
 from .errors import DivergenceError
+from .seeds import Stream, generator
 
 SCHEMES = ("short-run", "cd", "pcd")
 ENGINES = ("simulate", "exact")
@@ -60,6 +61,18 @@ def check_run(*, scheme, schemes, lr, n_iter, seed, engine=None, engines=ENGINES
         n_iter=V.integer(n_iter, n_iter_name, low=1),
         seed=V.seed(seed),
     )
+
+
+def data_rows(X, n_chains, stream=Stream.DATA):
+    """``start_data(seed) -> n_chains rows of X`` drawn uniformly with replacement: the CD start
+    (the chains begin at the data), the same function for every model. ``stream`` names the
+    random stream (:class:`solvable.seeds.Stream`)."""
+    X = np.asarray(X)
+
+    def start_data(seed):
+        return X[generator(seed, stream).integers(0, X.shape[0], size=n_chains)]
+
+    return start_data
 
 
 def iteration_seed(seed, iteration, stream=0):
