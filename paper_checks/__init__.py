@@ -3,7 +3,8 @@
 One module per claim, named for what it checks (``short_run_matches_data_at_time_k``).
 A check module exposes
 
-* ``CLAIM`` (str) and ``SOURCE`` (:class:`paper_checks._result.Source`): what and whose;
+* ``CLAIM`` (str) and ``SOURCE`` (:class:`paper_checks._result.Source`): what, and who showed it;
+* ``DERIVED`` (str, optional): what this project derived itself (formulas, numbers);
 * ``run(quick: bool = True, seed: int = 0) -> CheckResult``: computes numbers only;
 * ``draw(result) -> matplotlib.figure.Figure`` (or a dict ``{suffix: Figure}``): draws
   from ``result.data`` only, so that tests test numbers and the figures are looked at.
@@ -20,7 +21,7 @@ import pkgutil
 import time
 import traceback
 
-from ._result import CheckResult, Source, decide_close, decide_z, errored  # noqa: F401
+from ._result import Z_MAX, CheckResult, Source, decide_close, decide_z, errored, make_result, mean_se  # noqa: F401
 
 PACKAGE = __name__
 
@@ -35,20 +36,21 @@ def names(package=PACKAGE):
 def select(patterns=None, package=PACKAGE):
     """Check names matching any of ``patterns``.
 
-    A pattern with ``*?[`` is a shell glob on the name; otherwise a substring.
-    ``patterns`` may be a comma-separated string, a list, or None (all checks).
+    A pattern with ``*?[`` is a shell glob on the name; otherwise a substring. Matching
+    ignores case. ``patterns`` may be a comma-separated string, a list, or None (all checks).
     """
     all_names = names(package)
     if patterns is None:
         return all_names
     if isinstance(patterns, str):
         patterns = [p.strip() for p in patterns.split(",")]
-    patterns = [p for p in patterns if p]
+    patterns = [p.lower() for p in patterns if p]
     out = []
     for n in all_names:
+        low = n.lower()
         for p in patterns:
-            if (any(ch in p for ch in "*?[") and fnmatch.fnmatchcase(n, p)) or (
-                    not any(ch in p for ch in "*?[") and p in n):
+            if (any(ch in p for ch in "*?[") and fnmatch.fnmatchcase(low, p)) or (
+                    not any(ch in p for ch in "*?[") and p in low):
                 out.append(n)
                 break
     return out
@@ -66,7 +68,7 @@ def load(name, package=PACKAGE):
 
 
 def describe(name, package=PACKAGE):
-    """``{"name", "claim", "source", "section"}`` of a check, from its module constants."""
+    """``{"name", "claim", "source", "section", "derived"}`` of a check, from its module constants."""
     mod = load(name, package)
     src = getattr(mod, "SOURCE", None)
     doc = (mod.__doc__ or "").strip()
@@ -75,6 +77,7 @@ def describe(name, package=PACKAGE):
         "claim": getattr(mod, "CLAIM", doc.splitlines()[0] if doc else ""),
         "source": src.cite() if isinstance(src, Source) else str(src or ""),
         "section": getattr(src, "section", ""),
+        "derived": str(getattr(mod, "DERIVED", "") or ""),
     }
 
 

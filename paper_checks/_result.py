@@ -13,11 +13,27 @@ Verdicts come from two helpers, never from hand-tuned tolerances:
   ``z = (estimate - prediction) / SE`` with the SE computed from the samples.
 * :func:`decide_close` for deterministic predictions (closed form versus an
   independent route), with a relative tolerance scaled to the magnitude.
+* :func:`within_printed` for numbers printed in theory.md (half a unit in the last
+  printed digit, :func:`printed_tol`).
+
+Every decision made through these helpers is recorded while :func:`controlled` builds
+a result, so that each one can be re-made with its tolerance exceeded threefold (a
+*must-FAIL control*: the prediction moved by ``3 z_max`` standard errors, the error
+grown by ``3 rtol`` or three half-units of the printed digit, a required mismatch
+shrunk to ``z_max / 3``); the check then reports whether every control flipped its
+verdict, and fails if one did not (a tolerance too loose to matter).
+
+Shared boilerplate: :func:`make_result` fills ``name``, ``claim``, ``source`` and
+``derived`` of a :class:`CheckResult` from the check module's ``CLAIM``, ``SOURCE``
+and ``DERIVED``; :func:`mean_se` is the sample mean and its standard error.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -56,6 +72,19 @@ P4 = Source("Gagnon, Lajoie", "2202.12176",
             "Clarifying MCMC-based training of modern EBMs: CD versus ML")
 THEORY = Source("solvable theory.md (derived, checked)", "")
 
+#: Who showed the results the checks reproduce when it is not one of the four papers.
+CARBONE2023 = Source("Carbone, Hua, Coste, Vanden-Eijnden 2023", "2305.19414",
+                     "Efficient training of energy-based models using Jarzynski equality (NeurIPS 2023)")
+NEAL2001 = Source("Neal 2001 (Statistics and Computing 11, 125)", "physics/9803008",
+                  "Annealed importance sampling")
+HYVARINEN2006 = Source("Hyvarinen 2006 (Neural Computation 18, 2283)", "",
+                       "Consistency of pseudolikelihood estimation of fully visible Boltzmann machines")
+GLAUBER1963 = Source("Glauber 1963 (J. Math. Phys. 4, 294)", "", "Time-dependent statistics of the Ising model")
+HINTON2002 = Source("Hinton 2002 (Neural Computation 14, 1771)", "",
+                    "Training products of experts by minimizing contrastive divergence")
+PERETTO1984 = Source("Peretto 1984 (Biol. Cybern. 50, 51)", "",
+                     "Collective properties of neural networks: a statistical physics approach")
+
 
 def with_section(source, section):
     """``source`` with ``section`` (a theory.md section or claim id) filled in."""
@@ -84,6 +113,10 @@ class CheckResult:
     runtime_s : wall time of ``run`` (filled by the harness)
     figures : paths of the written figures (filled by the harness)
     error_message : set when the check raised instead of returning (status ERROR)
+    derived : what this project derived itself (the check module's ``DERIVED``), as
+        opposed to ``source``, who showed the claim; empty when nothing is ours
+    controls : the must-FAIL controls (filled by :func:`controlled`): one entry per
+        decision, whether re-making it with its tolerance exceeded threefold flipped the verdict
     """
 
     name: str
@@ -103,6 +136,8 @@ class CheckResult:
     runtime_s: float = math.nan
     figures: list = dataclasses.field(default_factory=list)
     error_message: str | None = None
+    derived: str = ""
+    controls: list = dataclasses.field(default_factory=list)
 
     @property
     def status(self):
@@ -119,6 +154,7 @@ class CheckResult:
             "claim": self.claim,
             "source": self.source.cite(),
             "section": self.source.section,
+            "derived": self.derived,
             "prediction": self.prediction,
             "measurement": self.measurement,
             "z": self.z,
@@ -131,7 +167,16 @@ class CheckResult:
             "params": self.params,
             "details": self.details,
             "error_message": self.error_message,
+            "controls": self.controls,
         })
+
+    def score(self):
+        """What decided the verdict, e.g. ``"max|z|=2.04 (<= 5)"`` or ``"rel.err=3e-12 (<= 1e-10)"``."""
+        if self.z is not None:
+            return f"max|z|={abs(self.z):.2f}"
+        if self.error is not None:
+            return f"err={float(self.error):.2g}"
+        return "-"
 
 
 def errored(name, exc_text, *, seed=0, quick=True, runtime_s=math.nan):
@@ -158,6 +203,106 @@ def zscore(estimate, se, prediction):
     return (est - np.asarray(prediction, dtype=float)) / s
 
 
+# ----------------------------------------------------------------------------- must-FAIL controls
+@dataclasses.dataclass
+class _Ledger:
+    perturb: int | None = None  # index of the decision to re-make beyond its tolerance
+    factor: float = 3.0
+    decisions: list = dataclasses.field(default_factory=list)
+
+
+_LEDGER: contextvars.ContextVar = contextvars.ContextVar("paper_checks_ledger", default=None)
+
+
+def _record(kind, text):
+    """Register a decision; return the perturbation factor if this one is to be re-made beyond tolerance."""
+    led = _LEDGER.get()
+    if led is None:
+        return None
+    i = len(led.decisions)
+    led.decisions.append(f"{kind}: {text}")
+    return led.factor if led.perturb == i else None
+
+
+@contextlib.contextmanager
+def _ledger(perturb=None, factor=3.0):
+    led = _Ledger(perturb=perturb, factor=factor)
+    token = _LEDGER.set(led)
+    try:
+        yield led
+    finally:
+        _LEDGER.reset(token)
+
+
+def controlled(result_from, m, *args, factor=3.0, **kwargs):
+    """``result_from(m, ...)`` plus its must-FAIL controls.
+
+    The result is built once while recording every decision made through
+    :func:`decide_z`, :func:`decide_close` and :func:`within_printed`; then rebuilt once
+    per decision with that one decision's tolerance exceeded ``factor``-fold
+    (a match moved to ``|z| + factor z_max``, a required mismatch shrunk to
+    ``z_max / factor``, a deterministic error grown by ``factor rtol``, a printed number
+    missed by ``factor`` half-units of its last digit). Each rebuilt verdict must be
+    FAIL; ``result.controls`` lists them, and a control that does not flip fails the
+    check (the decision did not matter, or its tolerance was loose enough to absorb
+    ``factor`` times itself). ``result_from`` must be a pure function of ``m``.
+    """
+    if not 2.0 <= factor <= 3.0:
+        raise ValueError(f"factor must be in [2, 3] (controls at 2-3x the tolerance), got {factor!r}")
+    with _ledger() as led:
+        result = result_from(m, *args, **kwargs)
+    controls = []
+    for i, what in enumerate(led.decisions):
+        with _ledger(perturb=i, factor=factor):
+            flipped = not result_from(m, *args, **kwargs).passed
+        controls.append({"decision": what, "flipped": bool(flipped)})
+    result.controls = controls
+    stuck = [c["decision"] for c in controls if not c["flipped"]]
+    if result.passed and stuck:
+        result.passed = False
+        result.measurement += (f"; must-FAIL control did not flip at {factor:g}x the tolerance: "
+                               + "; ".join(stuck[:3]))
+    return result
+
+
+def make_result(module_name, **fields):
+    """A :class:`CheckResult` whose ``name``, ``claim``, ``source`` and ``derived`` come from the
+    check module ``module_name`` (its ``CLAIM``, ``SOURCE``, ``DERIVED``; pass ``__name__``)."""
+    mod = sys.modules[module_name]
+    base = {"name": module_name.rsplit(".", 1)[-1], "claim": mod.CLAIM, "source": mod.SOURCE,
+            "derived": getattr(mod, "DERIVED", "")}
+    base.update(fields)
+    return CheckResult(**base)
+
+
+def mean_se(x, axis=0):
+    """Sample mean and its standard error ``std(ddof=1) / sqrt(n)`` along ``axis`` (independent samples)."""
+    x = np.asarray(x, dtype=float)
+    n = x.shape[axis]
+    if n < 2:
+        raise ValueError(f"mean_se needs at least 2 samples along axis {axis}, got {n}")
+    return x.mean(axis=axis), x.std(axis=axis, ddof=1) / np.sqrt(n)
+
+
+def printed_tol(printed):
+    """Half a unit in the last digit of the number ``printed`` (a string as printed in theory.md)."""
+    printed = str(printed)
+    decimals = len(printed.split(".")[1]) if "." in printed else 0
+    return 0.5 * 10.0 ** (-decimals)
+
+
+def within_printed(value, printed):
+    """``|value - float(printed)| <= printed_tol(printed)`` (up to rounding of the comparison itself).
+
+    A recorded decision (see :func:`controlled`).
+    """
+    err = abs(float(value) - float(printed))
+    f = _record("printed", f"{float(value):.10g} vs {printed}")
+    if f is not None:
+        err += f * printed_tol(printed)
+    return bool(err <= printed_tol(printed) * (1 + 1e-9))
+
+
 def decide_z(*, match=(), mismatch=(), z_max=Z_MAX):
     """PASS from z-scores.
 
@@ -177,6 +322,10 @@ def decide_z(*, match=(), mismatch=(), z_max=Z_MAX):
     mm = np.abs(np.asarray(mismatch, dtype=float)).ravel()
     if m.size == 0 and mm.size == 0:
         raise ValueError("decide_z needs at least one z-score")
+    f = _record("z", f"{m.size} match, {mm.size} mismatch, z_max={z_max:g}")
+    if f is not None:  # must-FAIL control: the match moved by f z_max SE, the mismatch only z_max / f
+        m = m + f * Z_MAX
+        mm = np.minimum(mm, Z_MAX / f)
     if np.any(np.isnan(m)) or np.any(np.isnan(mm)):
         return False, (float("nan") if m.size else None)
     passed = bool(np.all(m <= z_max) and np.all(mm > z_max))
@@ -196,6 +345,9 @@ def decide_close(measured, predicted, *, rtol=RTOL):
     Returns ``(passed, error)``.
     """
     err = relative_error(measured, predicted)
+    f = _record("close", f"rtol={rtol:g}")
+    if f is not None:
+        err = err + f * rtol
     return bool(np.isfinite(err) and err <= rtol), err
 
 

@@ -25,11 +25,15 @@ import numpy as np
 
 from solvable import generator, objectives
 
-from ._result import P4, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import (
+    HINTON2002, Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se, sub_seed, with_section,
+)
 
 CLAIM = ("CD_k = KL(p_D||p) - KL(p_D T^k||p) >= 0 with gradient -Delta + dropped term (theory 9.3 numbers); "
          "the noise-start objective J_0 < 0 at p = p_D")
-SOURCE = with_section(P4, "2.4, 3.7, 9.3")
+SOURCE = with_section(HINTON2002, "2.4, 3.7, 9.3; the CD/ML question of arXiv:2202.12176")
+DERIVED = ("the Gaussian closed forms of CD_k, its gradient decomposition and the numbers of theory.md 9.3; "
+           "J_0 < 0 at p = p_D for the noise-start objective")
 
 #: theory.md 9.3: (mu, lambda) -> (CD_3, J_0), printed to 4 decimals
 TABLE = {(0.3, 4.0): (0.0, -0.0566), (0.0, 1.0): (0.2021, 0.2696), (1.0, 10.0): (2.6185, 2.4898)}
@@ -68,7 +72,7 @@ def _practical_update_mc(mu, lam, n, seed):
         return np.stack([-lam * (y - mu), 0.5 * lam * (y - mu) ** 2], axis=1)
 
     diff = dE(x0) - dE(x)
-    return diff.mean(axis=0), diff.std(axis=0, ddof=1) / np.sqrt(n)
+    return mean_se(diff)
 
 
 def measure(quick=True, seed=0):
@@ -144,17 +148,15 @@ def evaluate(m, *, table=TABLE, gradient=GRADIENT, z_max=Z_MAX):
 
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, **kw) -> CheckResult:
     passed, p = evaluate(m, **kw)
     g = m["grad"]
     fmt = lambda v: "(" + ", ".join(f"{x:.6f}" for x in v) + ")"  # noqa: E731
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=("CD_3 >= 0, = 0 only at p_D = (0.3, 4); J_0(p_D) = -KL(p0 T^3||p_D) < 0; 9.3: CD_3/J_0 = "
                     + ", ".join(f"{k}: {v[0]}/{v[1]}" for k, v in TABLE.items())
                     + f"; grad CD_3 at (0.1, log 2) along (mu, log lam) = {fmt(GRADIENT['total'])} = -Delta "

@@ -26,11 +26,16 @@ from scipy import linalg
 from solvable import gaussian
 from solvable.errors import NoFixedPointError, NonNormalizableWarning
 
-from ._result import RTOL, THEORY, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import (
+    RTOL, THEORY, Z_MAX, CheckResult, controlled, decide_z, make_result, printed_tol, sub_seed, with_section,
+    within_printed,
+)
 
 CLAIM = ("Gaussian short-run fixed points: worked tables, sign rule, existence boundary c >= 2 eta, "
          "non-normalisable regime")
 SOURCE = with_section(THEORY, "3.2-3.5, 9.1 (A1, A2, A4); model of arXiv:2301.09428")
+DERIVED = ("every closed form and table: short-run fixed points (continuous time and ULA), sign rule, the "
+           "boundary c = 2 eta, the non-normalisable regime")
 
 #: theory.md 9.1, continuous time, v0 = 1: (c, k) -> j* (as printed)
 CONTINUOUS = {(0.5, 1): "2.035338", (0.5, 0.5): "2.262810", (0.1, 0.05): "27.228639", (2, 1): "0.321899",
@@ -49,12 +54,6 @@ ULA_005 = {0.2: ("5.857891", "34.1421", "5.85786"), 0.5: ("2.136398", "37.8636",
 #: theory.md 9.1: exact-moment flow below the boundary (eta 0.01, k 5, gamma 0.05, c 0.015, j0 = 1)
 FLOW_BELOW = {"c": 0.015, "step": 0.01, "k": 5, "lr": 0.05, "n_iter": 3000, "j": "22.11"}
 ULA_STEP, ULA_K = 0.05, 20
-
-
-def _tol(printed):
-    """Half a unit in the last printed digit."""
-    decimals = len(printed.split(".")[1]) if "." in printed else 0
-    return 0.5 * 10.0 ** (-decimals)
 
 
 def _solve(c, k, step, v0=1.0):
@@ -173,13 +172,13 @@ def measure(quick=True, seed=0):
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
     """Run the check (quick: 20 000 chains per root; full: 400 000)."""
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m) -> CheckResult:
     """The CheckResult of the numbers measured by :func:`measure`."""
     rows = m["rows"]
-    table_err = [abs(j - float(p)) / _tol(p) for (_, _, _, _, p, j, _) in rows]  # in units of half-ULP of the print
+    table_err = [abs(j - float(p)) / printed_tol(p) for (_, _, _, _, p, j, _) in rows]  # in units of half-ULP of the print
     worst_table = max(table_err)
     worst_resid = max(r[-1] for r in rows)
     z = [(var - c) / se for (c, _, _, var, se) in m["sim"]]
@@ -196,13 +195,11 @@ def result_from(m) -> CheckResult:
                                               for f in ("short_run_fixed_point", "persistent_fixed_point")),
         "c = 2 eta gives eta j = 1": abs(b["j_at_c_eq_2eta"] * 0.01 - 1.0) <= 1e-9,
         "flow below the boundary rises with drift >= gamma/2 (2 eta - c)":
-            b["flow_min_increment"] >= b["flow_drift_bound"] and abs(b["flow_j_final"] - float(fb["j"])) <= _tol(fb["j"]),
+            b["flow_min_increment"] >= b["flow_drift_bound"] and within_printed(b["flow_j_final"], fb["j"]),
     }
     failed = [k for k, v in checks.items() if not v]
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=(f"{len(rows)} table entries of theory.md 9.1 (continuous, ULA eta=0.01, ULA eta=0.05 k=20); "
                     "sign(j*) = sign(v0 + 2k - c); NoFixedPointError iff c < 2 eta; exact-moment flow at "
                     f"c={fb['c']} reaches j={fb['j']} after {fb['n_iter']} steps"),

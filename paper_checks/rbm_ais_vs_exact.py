@@ -18,10 +18,11 @@ import numpy as np
 
 from solvable import rbm
 
-from ._result import P3, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import NEAL2001, Z_MAX, CheckResult, controlled, decide_z, make_result, sub_seed, with_section
 
 CLAIM = "AIS log Z of small RBMs (W = 0 base, beta path, block Gibbs) within z SE of exact enumeration"
-SOURCE = with_section(P3, "7, 6.2, 9.7 (AIS); Neal 2001")
+SOURCE = with_section(NEAL2001, "7, 6.2, 9.7 (AIS); for RBMs: Salakhutdinov & Murray 2008")
+DERIVED = ""
 
 #: (n_visible, n_hidden, weight scale, bias scale, seed of the parameters)
 MODELS = ((8, 5, 1.0, 0.5, 0), (6, 8, 1.5, 0.5, 1), (10, 4, 0.5, 1.0, 2), (12, 8, 1.0, 0.5, 3))
@@ -63,7 +64,7 @@ def evaluate(m, shift=0, z_max=Z_MAX):
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
     """Quick: 2000 chains, 200 temperatures; full: 10000 chains, 1000 temperatures."""
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, shift=0) -> CheckResult:
@@ -71,10 +72,8 @@ def result_from(m, shift=0) -> CheckResult:
     passed, z, z_base, worst = evaluate(m, shift=shift)
     meas = "; ".join(f"{r['shape'][0]}x{r['shape'][1]}: {r['ais']:.4f} +- {r['se']:.4f} vs {r['exact']:.4f} "
                      f"(z {zi:+.2f})" for r, zi in zip(m["rows"], z))
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction="log Z by enumeration of the smaller layer (rbm.log_partition_exact): "
                    + ", ".join(f"{r['exact']:.4f}" for r in m["rows"]),
         measurement=meas,

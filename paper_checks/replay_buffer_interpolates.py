@@ -28,11 +28,12 @@ from scipy import optimize
 
 from solvable import gaussian, objectives
 
-from ._result import P4, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import P4, Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se, sub_seed, with_section
 
 CLAIM = ("The replay-buffer fixed point moves from the short-run one (eps_r = 1) to ML (eps_r -> 0), distance ~ eps_r; "
          "mu* falls monotonically, lambda* only for eps_r <= 0.9 (it overshoots the short-run value near eps_r = 1)")
 SOURCE = with_section(P4, "2.1, 3.7, 9.3")
+DERIVED = "the buffer fixed point and its eps_r dependence in the Gaussian model (theory.md 3.7): derived here"
 
 #: theory.md 9.3 (mu, lambda), printed to 5 decimals
 TABLE = {"short-run": (0.60904, 4.52277), 0.5: (0.45992, 4.41084), 0.05: (0.31790, 4.05762),
@@ -81,7 +82,8 @@ def measure(quick=True, seed=0):
             x = objectives.simulate_buffer([[lam]], [lam * mu], ex.time, e, n_chains, n_up, mean0=ex.mean0,
                                            var0=ex.var0, seed=sub_seed(seed, 7201, i, label == "fixed point"))[:, 0]
             f = gaussian.features(x[:, None])
-            entry[label] = {"mean": f.mean(0), "se": f.std(0, ddof=1) / np.sqrt(n_chains)}
+            f_mean, f_se = mean_se(f)
+            entry[label] = {"mean": f_mean, "se": f_se}
         mc[e] = entry
     # lambda* is not monotone near eps = 1 (finding): locate its maximum
     opt = optimize.minimize_scalar(lambda e: -objectives.example_fixed_point("buffer", eps=e)[1], bounds=(0.5, 1.0),
@@ -122,17 +124,15 @@ def evaluate(m, *, table=TABLE, z_max=Z_MAX):
 
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, **kw) -> CheckResult:
     passed, p = evaluate(m, **kw)
     t = m["table"]
     fmt = lambda v: f"({v[0]:.5f}, {v[1]:.5f})"  # noqa: E731
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=("(mu, lambda): short run " + fmt(TABLE["short-run"]) + "; buffer eps 0.5 " + fmt(TABLE[0.5])
                     + ", 0.05 " + fmt(TABLE[0.05]) + ", 0.001 " + fmt(TABLE[0.001]) + "; ML (0.3, 4); eps = 1 = "
                     "short run; mu* decreasing, lambda* decreasing for eps <= 0.9; distance to ML ~ eps; buffer "

@@ -29,12 +29,13 @@ import numpy as np
 from solvable import ising
 from solvable.errors import NoFixedPointError
 
-from ._result import THEORY, CheckResult, decide_close, with_section
+from ._result import THEORY, CheckResult, controlled, decide_close, make_result, with_section, within_printed
 from ._spin_models import THREE_BODY, pack, small_ising
 
 CLAIM = ("KL(q || p_ML) = H(p_ML) - H(q) for every q with the data moments (short-run laws q_K, p_D); "
          "KL(p_D || q_K) on either side of KL(p_D || p_ML)")
 SOURCE = with_section(THEORY, "2.3, 9.5 (G4); short-run moment matching of arXiv:1904.09770, 2301.09428")
+DERIVED = "the identity KL(q || p_ML) = H(p_ML) - H(q) for every q with the data moments (theory.md 2.3)"
 
 DYNAMICS = "random-heat-bath"
 K_LIST = (2, 3, 4, 5, 10, 20)
@@ -45,10 +46,6 @@ MOMENT_TOL = 1e-8
 KL_D_ML = "0.2025"
 TABLE_95 = {2: ("0.409", "0.477", "0.2071"), 5: ("0.087", "0.086", "0.2019"), 20: ("0.006", "0.004", "0.2024")}
 KL_Q_ML_K2 = "0.002722"
-
-
-def _tol(printed):
-    return 0.5 * 10.0 ** (-len(printed.split(".")[1]))
 
 
 def measure(quick=True, seed=0):
@@ -92,13 +89,13 @@ def evaluate(m, *, t_offset=0):
     ok_in = all(r["moment_error"] <= MOMENT_TOL for r in rows)
     above = [r["K"] for r in rows if r["kl_D_q"] > m["kl_D_ml"]]
     below = [r["K"] for r in rows if r["kl_D_q"] < m["kl_D_ml"]]
-    printed = [abs(m["kl_D_ml"] - float(KL_D_ML)) <= _tol(KL_D_ML)]
+    printed = [within_printed(m["kl_D_ml"], KL_D_ML)]
     by_k = {r["K"]: r for r in rows}
     for K, (eq, th, kl) in TABLE_95.items():
         r = by_k[K]
-        printed += [abs(r["eq_moment_error"] - float(eq)) <= _tol(eq), abs(r["theta_vs_ml"] - float(th)) <= _tol(th),
-                    abs(r["kl_D_q"] - float(kl)) <= _tol(kl)]
-    printed.append(abs(by_k[2]["kl_q_ml"] - float(KL_Q_ML_K2)) <= _tol(KL_Q_ML_K2))
+        printed += [within_printed(r["eq_moment_error"], eq), within_printed(r["theta_vs_ml"], th),
+                    within_printed(r["kl_D_q"], kl)]
+    printed.append(within_printed(by_k[2]["kl_q_ml"], KL_Q_ML_K2))
     next_err = max(abs(r["kl_next_ml"] - r["entropy_gap_next"]) for r in rows)
     parts = {
         "identity": {"passed": ok_id, "error": err_id, "t_offset": t_offset},
@@ -114,7 +111,7 @@ def evaluate(m, *, t_offset=0):
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
     """Run the check (deterministic; the same in quick and full mode)."""
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, *, t_offset=0) -> CheckResult:
@@ -132,10 +129,8 @@ def result_from(m, *, t_offset=0) -> CheckResult:
         f"K = {K_NONE}: {'no fixed point (NoFixedPointError)' if m['no_fixed_point_K1'] else 'a fixed point was found (UNEXPECTED)'}; "
         f"negative control, laws at t = K + 1: identity off by up to {parts['negative_control_t_plus_1']['identity_error']:.2e}"
     )
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=(f"KL(q||p_ML) = H(p_ML) - H(q) (<= {IDENTITY_TOL:g}) for q = q_K = p0 T^K at the short-run fixed "
                     f"point and q = p_D; KL(p_D||q_K) both above and below KL(p_D||p_ML) = {KL_D_ML}; theory 9.5 "
                     f"table; no fixed point at K = {K_NONE}"),

@@ -28,11 +28,13 @@ import numpy as np
 
 from solvable import gaussian, generator
 
-from ._result import P2, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import P2, Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se, sub_seed, with_section
 
 CLAIM = ("The short-run Gaussian EBM is an affine generator: exact reconstruction (GD rate 1 - 1/cond(A^k)^2), "
          "interpolation keeping the covariance (mean only if m0 = 0), data moments at t = k")
 SOURCE = with_section(P2, "3.8, 2.2")
+DERIVED = ("the affine flow map of the Gaussian short-run model, the GD reconstruction rate 1 - 1/cond(A^k)^2 and the "
+           "interpolation moments")
 
 EIGENVALUES = (0.3, 0.9)
 ANGLE = np.pi / 3
@@ -53,8 +55,8 @@ def data_law():
 
 
 def _feature_z(X, target):
-    f = gaussian.features(X)
-    return (f.mean(0) - target) / (f.std(0, ddof=1) / np.sqrt(X.shape[0]))
+    f_mean, f_se = mean_se(gaussian.features(X))
+    return (f_mean - target) / f_se
 
 
 def _contraction(hist):
@@ -101,8 +103,8 @@ def measure(quick=True, seed=0):
     x, z = generator.generate(J, h, K, n, step=STEP, route="simulate", seed=sub_seed(seed, 7402), return_latent=True)
     err = np.sum((generator.reconstruct(x, J, h, K, step=STEP) - z) ** 2, axis=1)
     Ainv = np.linalg.inv(fl.matrix)
-    out["latent_err"] = (float(err.mean()), float(err.std(ddof=1) / np.sqrt(n)),
-                         float(np.trace(Ainv @ fl.noise_cov @ Ainv)))
+    err_mean, err_se = mean_se(err)
+    out["latent_err"] = (float(err_mean), float(err_se), float(np.trace(Ainv @ fl.noise_cov @ Ainv)))
 
     # --- moments at t = k, both routes
     out["z_moments_sim"] = _feature_z(x, phi_D)
@@ -139,9 +141,9 @@ def measure(quick=True, seed=0):
     for i, rho in enumerate(RHOS):
         zs = generator.interpolate(z1 + M0_SHIFTED, z2 + M0_SHIFTED, rho)
         m_pred, _ = generator.interpolation_moments(rho, M0_SHIFTED, np.eye(2))
-        se = zs.std(axis=0, ddof=1) / np.sqrt(n)
-        shifted.append({"rho": rho, "mean": zs.mean(0), "se": se, "pred": m_pred,
-                        "z_pred": (zs.mean(0) - m_pred) / se, "z_m0": (zs.mean(0) - M0_SHIFTED) / se})
+        zmean, se = mean_se(zs)
+        shifted.append({"rho": rho, "mean": zmean, "se": se, "pred": m_pred,
+                        "z_pred": (zmean - m_pred) / se, "z_m0": (zmean - M0_SHIFTED) / se})
     out["shifted"] = shifted
     return out
 
@@ -176,17 +178,15 @@ def evaluate(m, *, z_max=Z_MAX, rtol=1e-10):
 
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, **kw) -> CheckResult:
     passed, p = evaluate(m, **kw)
     det = "; ".join(f"{k} {v:.1e}" for k, v in p["deterministic"].items())
     mean_err, se_err, pred_err = m["latent_err"]
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=(f"eta={STEP}, k={K}, p0=N(0,I), data eigenvalues {EIGENVALUES}: reconstruction residual 0; GD "
                     f"contraction 1 - 1/cond(A^k)^2 = {m['rate']:.6f} (cond {m['cond']:.3f}); E|z_hat - z|^2 = "
                     f"tr(A^-k N A^-k) = {pred_err:.4f} for noisy samples; Cov z_rho = I for rho in {RHOS}, x_rho and "

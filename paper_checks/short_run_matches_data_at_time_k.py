@@ -1,4 +1,4 @@
-r"""Short-run (Rdm-k) training: the model reproduces the data at sampling time t = k, and only there.
+r"""Short-run (Rdm-k) training: the model reproduces the data at sampling time t = k, not at the other times sampled.
 
 Claim (Agoritsas et al. 2023, arXiv 2301.09428, abstract; theory.md 2.2 and checks G2/A6):
 training with non-persistent short runs of length k from a fixed start law p0 gives
@@ -6,13 +6,17 @@ parameters theta* such that the law of the chain at t = k, :math:`p_0T^k_{\theta
 has exactly the data's sufficient statistics; at t != k it does not, and the
 equilibrium law of theta* differs from the data.
 
-Run on the 2-d Gaussian EBM with ULA (step eta): train with ``engine="exact"``
-(the deterministic n_chains -> infinity gradient flow), check that it lands on
-:func:`solvable.gaussian.short_run_fixed_point`, then run fresh chains from p0 with
-the trained parameters and measure the five statistics x_i, x_i x_j at
-t = 0 .. 3k and after a long run (ULA equilibrium). Verdict: every |z| against the
-data <= Z at t = k, the largest |z| > Z at every other time; every |z| against the
-closed form <= Z at every time (simulation and theory agree).
+Run on the 2-d Gaussian EBM with ULA (step eta): train with ``engine="exact"`` (the
+deterministic n_chains -> infinity gradient flow of short-run training; no Monte Carlo
+gradients) and check that it lands on :func:`solvable.gaussian.short_run_fixed_point` to
+1e-8; then run fresh chains from p0 at that exact fixed point and measure the
+five statistics x_i, x_i x_j at t = 0 .. 3k (k - 1 and k + 1 included) and after a long
+run (ULA equilibrium). Verdict: every |z| against the data <= Z at t = k, the largest
+|z| > Z at every other time; every |z| against the closed form <= Z at every time.
+
+"Not at t != k" is typical, not universal: a mode whose data variance equals the start
+variance v0 (and whose mean equals the start mean) is matched at every t. The data here
+have eigenvalues 0.4 and 2.0 against v0 = 1, so every other time is resolved (theory.md 2.2).
 """
 from __future__ import annotations
 
@@ -20,10 +24,14 @@ import numpy as np
 
 from solvable import gaussian
 
-from ._result import P1, Z_MAX, CheckResult, decide_close, decide_z, with_section
+from ._result import P1, Z_MAX, CheckResult, controlled, decide_close, decide_z, make_result, with_section
 
-CLAIM = "Short-run (Rdm-k) training reproduces the data moments at sampling time t = k only"
+CLAIM = ("At the exact short-run (Rdm-k) fixed point (exact gradient flow), chains from p0 reproduce the data "
+         "moments at t = k and not at the other times sampled (k +- 1 included; typical, not universal: a mode "
+         "whose data variance equals the start variance matches at every t)")
 SOURCE = with_section(P1, "2.2, 3.3, 3.6 (G2, A6)")
+DERIVED = ("the Gaussian short-run fixed point under ULA (theory.md 3.3-3.4) and the moments p0 T^t in closed form: "
+           "derived here")
 
 #: The model: data covariance eigenvalues (one narrower, one wider than the start
 #: variance v0 = 1), rotated by 30 degrees, data mean away from the start mean 0.
@@ -46,7 +54,8 @@ def data_set(n, seed):
 def measure(quick=True, seed=0):
     """Train, then measure moments vs time. Returns a dict of numbers (no verdict)."""
     n_data = 4000 if quick else 20000
-    n_chains = 20000 if quick else 400000
+    # quick: enough chains to resolve t = k +- 1 (|z| ~ 8-10; 20 000 chains gave 3.8 and 4.5)
+    n_chains = 100000 if quick else 400000
     X = data_set(n_data, seed)
     mean_D = X.mean(axis=0)
     cov_D = np.cov(X, rowvar=False, bias=True)
@@ -68,17 +77,16 @@ def measure(quick=True, seed=0):
 
 
 def evaluate(m, *, t_claim=K, z_max=Z_MAX):
-    """The verdict: |z| <= z_max at ``t_claim``, > z_max at the other times of the grid
-    (t = k +- 1 excluded: their deviation is O(eta) and not resolved by the quick run), and
-    simulation vs closed form within z_max everywhere. Returns ``(passed, parts)``."""
+    """The verdict: |z| <= z_max at ``t_claim``, > z_max at every other time of the grid
+    (k +- 1 included), simulation vs closed form within z_max everywhere, the exact flow on the
+    fixed point. Returns ``(passed, parts)``."""
     cmp = m["cmp"]
     times = cmp.times
     zmax_t = np.max(np.abs(cmp.z_data), axis=1)
     at = np.isclose(times, t_claim)
     if not at.any():
         raise ValueError(f"t_claim = {t_claim} is not one of the measured times {times.tolist()}")
-    near = np.isclose(times, K - 1) | np.isclose(times, K + 1)
-    others = ~at & ~near
+    others = ~at
     passed_k, z_at = decide_z(match=cmp.z_data[at], mismatch=zmax_t[others], z_max=z_max)
     passed_exact, z_exact = decide_z(match=cmp.z_exact, z_max=z_max)
     passed_fp, err_fp = decide_close(np.concatenate([m["J"].ravel(), m["h"]]),
@@ -92,7 +100,7 @@ def evaluate(m, *, t_claim=K, z_max=Z_MAX):
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
     """Run the check (quick: 20 000 chains; full: 400 000)."""
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, *, t_claim=None) -> CheckResult:
@@ -104,10 +112,8 @@ def result_from(m, *, t_claim=None) -> CheckResult:
     zt = parts["max_z_per_time"]
     others = [f"t={t:g}: {z:.1f}" for t, z, o in zip(cmp.times, zt, parts["others"]) if o]
     eq_err = cmp.equilibrium_error()
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=(f"ULA eta={STEP}, k={K}, p0=N(0,I): the 5 moments <x_i>, <x_i x_j> of the chains equal the data's "
                     f"at t={t_claim} (|z|<={Z_MAX:g}), differ at other t and at equilibrium; trained (J,h) = "
                     "short_run_fixed_point"),
@@ -117,7 +123,8 @@ def result_from(m, *, t_claim=None) -> CheckResult:
         passed=passed,
         z=parts["z_at_k"],
         error=parts["fixed_point_error"],
-        tolerance=f"|z|<={Z_MAX:g} at t=k and vs closed form at all t; max|z|>{Z_MAX:g} at t in grid \\ {{k-1,k,k+1}}",
+        tolerance=(f"|z|<={Z_MAX:g} at t=k and vs closed form at all t; max|z|>{Z_MAX:g} at every other t of the grid "
+                   f"(k-1, k+1 included); exact flow within 1e-8 of the fixed point"),
         details={
             "times": cmp.times, "max_abs_z_data": zt, "z_exact_max": parts["z_exact_max"],
             "fixed_point_error": parts["fixed_point_error"], "equilibrium_error": eq_err,
@@ -130,7 +137,8 @@ def result_from(m, *, t_claim=None) -> CheckResult:
             "J": m["J"], "h": m["h"], "k": K, "step": STEP,
         },
         params={"d": 2, "eigenvalues": EIGENVALUES, "angle": ANGLE, "mean": MEAN, "step": STEP, "k": K,
-                "var0": 1.0, "mean0": 0.0, "n_data": m["n_data"], "n_chains": m["n_chains"], "train": "exact, lr 0.5, 3000 it"},
+                "var0": 1.0, "mean0": 0.0, "n_data": m["n_data"], "n_chains": m["n_chains"],
+                "train": "exact flow (no Monte Carlo gradients), lr 0.5, 3000 it"},
     )
 
 

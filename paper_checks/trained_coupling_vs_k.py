@@ -44,11 +44,12 @@ from solvable import gaussian
 from solvable.errors import NonNormalizableWarning
 from solvable.sweep import sweep
 
-from ._result import P1, Z_MAX, CheckResult, decide_z, sub_seed, with_section
+from ._result import P1, Z_MAX, CheckResult, controlled, decide_z, make_result, sub_seed, with_section
 
 CLAIM = ("Trained coupling vs k: short-run ULA training lands on j*(k) (far from the MLE at small k), "
          "PCD-ULA on j(1 - eta j/2) = 1/c for every k, neither on the MLE 1/c")
 SOURCE = with_section(P1, "3.3, 3.5 (A3, A8)")
+DERIVED = "the short-run coupling j*(k) under ULA and the PCD-ULA fixed point j(1 - eta j/2) = 1/c"
 
 #: ULA step (noise variance 2 * ETA)
 ETA = 0.2
@@ -211,7 +212,7 @@ def evaluate(m, *, compare_to=None, z_max=Z_MAX):
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
     """Run the check (quick: k in K_QUICK, 500 chains, 400 iterations per point, ~8 s on one core;
     full: K_FULL, 2000 chains, 1000 iterations, ~6 min on two loaded cores with ``measure(jobs=2)``)."""
-    return result_from(measure(quick, seed))
+    return controlled(result_from, measure(quick, seed))
 
 
 def result_from(m, *, compare_to=None) -> CheckResult:
@@ -228,10 +229,8 @@ def result_from(m, *, compare_to=None) -> CheckResult:
     measurement = (f"{len(info['rows'])} trained points, worst |z| vs own curve {abs(worst_row['z']):.2f} "
                    f"({worst_row['scheme']}, c={worst_row['c']:g}, k={worst_row['k']}); smallest resolved "
                    f"mismatch |z| = {abs(min_mis[1]):.1f} ({min_mis[0]})")
-    return CheckResult(
-        name=__name__.rsplit(".", 1)[-1],
-        claim=CLAIM,
-        source=SOURCE,
+    return make_result(
+        __name__,
         prediction=prediction,
         measurement=measurement,
         passed=passed,

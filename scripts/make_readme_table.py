@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate the README table of paper checks (between ``<!-- checks:start -->`` and ``<!-- checks:end -->``).
 
-The rows come from the registry (:mod:`paper_checks`: every check module, its claim and
-source); the status and run time of each check from the ``results.json`` written by
+The rows come from the registry (:mod:`paper_checks`: every check module, its claim, who
+showed it (``SOURCE``) and what this project derived itself (``DERIVED``)); the status and run time of each check from the ``results.json`` written by
 ``solvable reproduce`` (default ``figures/results.json``). A check missing from the
 results is listed as "not run". Nothing between the markers is hand-written.
 
@@ -28,6 +28,7 @@ START, END = "<!-- checks:start -->", "<!-- checks:end -->"
 
 
 def _cell(text):
+    """``text`` as one markdown table cell: ``|`` escaped, newlines flattened."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -47,15 +48,17 @@ def table(results_path, package="paper_checks"):
     import paper_checks
 
     run, by_name = load_results(results_path)
-    lines = ["| check | claim | source | theory.md | status | time (s) |", "|---|---|---|---|---|---|"]
+    lines = ["| check | claim | shown by | derived here | theory.md | status | time (s) |",
+             "|---|---|---|---|---|---|---|"]
     for name in paper_checks.names(package):
         info = paper_checks.describe(name, package)
         res = by_name.get(name)
         status = f"**{res['status']}**" if res else "not run"
         rt = res.get("runtime_s") if res else None
         rt = f"{rt:.1f}" if isinstance(rt, (int, float)) else "-"
-        lines.append(f"| `{name}` | {_cell(info['claim'])} | {_cell(info['source'])} | {_cell(info['section'])} "
-                     f"| {status} | {rt} |")
+        derived = info.get("derived") or "-"
+        lines.append(f"| `{name}` | {_cell(info['claim'])} | {_cell(info['source'])} | {_cell(derived)} "
+                     f"| {_cell(info['section'])} | {status} | {rt} |")
     if run:
         prov = run.get("provenance", {})
         commit = prov.get("git_commit") or "no git"

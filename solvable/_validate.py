@@ -68,8 +68,11 @@ def vector(x, name, d, *, default=None):
 
 
 def integer(x, name, *, low=None, high=None):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-        if isinstance(x, numbers.Real) and float(x).is_integer():
+    """An int (a float with an integral value is accepted); bools are refused (``k=True`` is a mistake)."""
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got the bool {x!r}")
+    if not isinstance(x, numbers.Integral):
+        if isinstance(x, numbers.Real) and np.isfinite(float(x)) and float(x).is_integer():
             x = int(x)
         else:
             raise TypeError(f"{name} must be an integer, got {x!r}")
@@ -109,15 +112,16 @@ def choice(x, name, allowed):
 
 def time(k, name, step):
     """Training/sampling time: a float >= 0 in continuous time (``step is None``),
-    a non-negative integer number of steps otherwise."""
+    a non-negative integer number of steps otherwise (bools refused)."""
     if step is None:
         return real(k, name, low=0.0)
-    if isinstance(k, numbers.Real) and not float(k).is_integer():
+    if isinstance(k, numbers.Real) and not isinstance(k, (bool, np.bool_)) and not float(k).is_integer():
         raise ValueError(f"{name} must be an integer number of steps when step is given, got {k!r}")
     return integer(k, name, low=0)
 
 
 def seed(x, name="seed"):
+    """A seed for ``numpy.random.SeedSequence``: an integer >= 0."""
     return integer(x, name, low=0)
 
 

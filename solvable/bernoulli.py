@@ -40,8 +40,16 @@ from scipy import optimize, sparse
 
 from . import _validate as V
 from .comparison import moments_vs_time
-from .errors import NoFixedPointWarning
-from .ising import DYNAMICS, _check_jarzynski, _dynamics, _log_z_independent, _run, _spin_walkers, _time, _uniform_spins
+from .errors import NoFixedPointError, NoFixedPointWarning
+from .ising_chains import check_jarzynski as _check_jarzynski
+from .ising_chains import log_z_independent as _log_z_independent
+from .ising_chains import run_chains as _run
+from .ising_chains import spin_walkers as _spin_walkers
+from .ising_chains import uniform_spins as _uniform_spins
+from .ising_exact import DYNAMICS
+from .ising_exact import check_dynamics as _dynamics
+from .ising_exact import check_time as _time
+from .runaway import warn_if_runaway
 from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
 
 __all__ = [
@@ -189,14 +197,15 @@ def short_run_fixed_point(m, k, *, dynamics, m0=0.0, n=None):
     out = np.asarray(out, dtype=float)
     bad = ~np.isfinite(out)
     if np.any(bad):
-        warnings.warn(
-            f"short_run_fixed_point: {int(bad.sum())} spin(s) have no finite fixed point for dynamics={dynamics!r}, "
-            f"k={k}: no field reproduces m = {np.ravel(m[bad])[:3]} within time k (the reachable range is "
-            f"|m_k| < 1 - a_k for m0 = 0); short-run training drifts to h = +-inf (theory.md section 4)",
-            NoFixedPointWarning,
-            stacklevel=2,
-        )
+        warnings.warn(_no_fixed_point_message("short_run_fixed_point", m, bad, dynamics, k), NoFixedPointWarning,
+                      stacklevel=2)
     return out[()] if out.ndim == 0 else out
+
+
+def _no_fixed_point_message(what, m, bad, dynamics, k):
+    return (f"{what}: {int(bad.sum())} spin(s) have no finite fixed point for dynamics={dynamics!r}, "
+            f"k={k}: no field reproduces m = {np.ravel(m[bad])[:3]} within time k (the reachable range is "
+            f"|m_k| < 1 - a_k for m0 = 0); short-run training drifts to h = +-inf (theory.md section 4)")
 
 
 # --------------------------------------------------------------------------------------
@@ -245,8 +254,31 @@ def _data_arg(data):
     return X, X.mean(axis=0, dtype=float)
 
 
+def _require_fixed_point(scheme, mD, k, dynamics, m0, n, on_no_fixed_point):
+    """NoFixedPointError (or a NoFixedPointWarning) before training when the closed form has no fixed point:
+    :func:`short_run_fixed_point` for short runs, :func:`mle` (|m_D| = 1) for the other schemes."""
+    if on_no_fixed_point == "ignore":
+        return
+    if scheme == "short-run":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoFixedPointWarning)
+            h_star = np.atleast_1d(short_run_fixed_point(mD, k, dynamics=dynamics, m0=m0, n=n))
+        bad = ~np.isfinite(h_star)
+        msg = _no_fixed_point_message("train(scheme='short-run')", mD, bad, dynamics, k) if np.any(bad) else None
+    else:
+        bad = np.abs(mD) >= 1.0
+        msg = (f"train(scheme={scheme!r}): {int(bad.sum())} spin(s) have |m_D| = 1: the fixed point (the MLE "
+               "atanh m_D) is infinite and the training drifts to h = +-inf (theory.md section 4)"
+               if np.any(bad) else None)
+    if msg is None:
+        return
+    if on_no_fixed_point == "raise":
+        raise NoFixedPointError(msg + ". Pass on_no_fixed_point='warn' or 'ignore' to train anyway.")
+    warnings.warn(msg, NoFixedPointWarning, stacklevel=3)
+
+
 def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engine="simulate", m0=0.0, h0=None,
-          ess_threshold=0.5, progress=True):
+          ess_threshold=0.5, progress=True, on_no_fixed_point="raise"):
     r"""Train the fields by the shared loop: :math:`h\mathrel{+}=\gamma(m_D-m_{\hat p})`.
 
     ``data``: samples (M, n) of -1/+1, or the vector of data magnetisations (the model
@@ -260,7 +292,7 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     initial model (independent spins of mean :math:`\tanh h_0`), moved for time k with the old
     fields, weighted by :math:`A\mathrel{+}=E_\ell(X)-E_{\ell+1}(X)` at the moved point and
     resampled when the ESS falls below ``ess_threshold * n_chains`` (theory.md 6.2-6.3;
-    :func:`solvable.ising._spin_walkers`); fixed point :func:`mle`. Without couplings every
+    :func:`solvable.ising_chains.spin_walkers`); fixed point :func:`mle`. Without couplings every
     dynamics of :data:`DYNAMICS`, the parallel ones included, leaves :math:`p_h` invariant
     (each spin is its own two-state chain, theory.md 5.1), so all are accepted. ``m0`` must
     stay 0 (the start law is the initial model). History adds ``"ess"``, ``"log_z"``,
@@ -285,6 +317,8 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     n = mD.size
     m0 = np.broadcast_to(_magnet(m0, "m0"), (n,)).astype(float)
     h0 = V.vector(h0, "h0", n, default=0.0)
+    on_no_fixed_point = V.choice(on_no_fixed_point, "on_no_fixed_point", ("raise", "warn", "ignore"))
+    _require_fixed_point(scheme, mD, k, dynamics, m0, n, on_no_fixed_point)
     if engine == "exact":
         walkers = Walkers(
             scheme=scheme, k=k,
@@ -327,6 +361,9 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     history["data_mean"] = mD
     if scheme == "jarzynski":
         history.update(walkers.history)
+    if on_no_fixed_point != "ignore":
+        warn_if_runaway(history["params"], what=f"bernoulli.train(scheme={scheme!r}, k={k}, dynamics={dynamics!r})",
+                        names=[f"h[{i}]" for i in range(n)])
     return TrainResult(params=params, history=history, scheme=scheme, engine=engine, k=k)
 
 

@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from ._pool import quiet_libraries, spawn_pool
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 #: File that marks a directory as written by ``solvable``.
@@ -50,7 +52,7 @@ def prepare_out_dir(path, *, force=False):
     only harmless files (``.gitkeep``, ``README.md``, ``.gitignore``), or with ``force``.
     Raises :class:`UsageError` otherwise.
     """
-    from .plotting import atomic_write_text
+    from .provenance import atomic_write_text
 
     p = Path(path)
     if p.exists() and not p.is_dir():
@@ -74,70 +76,77 @@ def prepare_out_dir(path, *, force=False):
 # --------------------------------------------------------------------------------------
 # executors
 # --------------------------------------------------------------------------------------
-def _quiet_libraries():
-    """fontTools logs a harmless WARNING for every PDF font subset matplotlib writes."""
-    import logging
+class _Progress:
+    """Progress of a run: a tqdm bar on a terminal, one line per finished check otherwise.
 
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    The bar's label names the checks still running (a process pool runs several at once).
+    When stderr is not a terminal (CI, ``| tee``) or ``--no-progress`` is given, each finished
+    check prints one line on stdout: ``[3/20] PASS  name  (12.3 s)``.
+    """
+
+    def __init__(self, names, *, enabled=True, stream=None):
+        from tqdm.auto import tqdm
+
+        self.total = len(names)
+        self.done = 0
+        self.running = []
+        stream = sys.stderr if stream is None else stream
+        self.tty = bool(enabled) and hasattr(stream, "isatty") and stream.isatty()
+        self.bar = tqdm(total=self.total, desc="checks", unit="check", file=stream, disable=not self.tty)
+
+    def _label(self):
+        if not self.running:
+            return ""
+        shown = ", ".join(self.running[:2]) + (f" +{len(self.running) - 2}" if len(self.running) > 2 else "")
+        return "running " + shown
+
+    def started(self, name):
+        self.running.append(name)
+        self.bar.set_postfix_str(self._label(), refresh=True)
+
+    def finished(self, result):
+        if result.name in self.running:
+            self.running.remove(result.name)
+        self.done += 1
+        if self.tty:
+            self.bar.set_postfix_str(self._label(), refresh=False)
+            self.bar.update(1)
+        else:
+            print(f"[{self.done}/{self.total}] {result.status:<5} {result.name}  ({result.runtime_s:.1f} s)",
+                  flush=True)
+
+    def close(self):
+        self.bar.close()
 
 
-def _init_worker(sys_path, numba_threads):
-    """Process-pool initializer: same import path as the parent, Agg, a share of the cores."""
-    _quiet_libraries()
-    for entry in reversed(sys_path):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    if "numba" in sys.modules:
-        import numba
-
-        numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
-    elif "NUMBA_NUM_THREADS" not in os.environ:
-        os.environ["NUMBA_NUM_THREADS"] = str(numba_threads)
-
-
-def _run_serial(names, *, quick, seed, out, package, meta, bar, formats):
+def _run_serial(names, *, quick, seed, out, package, meta, progress, formats):
     import paper_checks
 
     for name in names:
-        bar.set_postfix_str(name)
+        progress.started(name)
         yield paper_checks.execute(name, quick=quick, seed=seed, out_dir=out, package=package, meta=meta,
                                    formats=formats)
 
 
-def _run_pool(names, *, quick, seed, out, package, meta, bar, formats, jobs):
+def _run_pool(names, *, quick, seed, out, package, meta, progress, formats, jobs):
     import concurrent.futures as cf
-    import multiprocessing
 
     import paper_checks
 
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once Numba threads exist
-    # BLAS pools start when a worker imports numpy, before any initializer runs: give each
-    # spawned worker its share of the cores through the environment it inherits (a
-    # multi-threaded BLAS on top of Numba threads oversubscribes: 100x slower expm seen)
-    blas_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {v: os.environ.get(v) for v in blas_vars}
-    for v in blas_vars:
-        os.environ.setdefault(v, str(threads))
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                  initargs=(list(sys.path), threads))
-    try:
-        futures = {pool.submit(paper_checks.execute, n, quick=quick, seed=seed, out_dir=out, package=package,
-                               meta=meta, formats=formats): n for n in names}
-        for fut in cf.as_completed(futures):
-            bar.set_postfix_str(futures[fut])
-            yield fut.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        for v, value in saved.items():
-            if value is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = value
-    pool.shutdown(wait=True)
+    with spawn_pool(jobs) as pool:
+        futures = {}
+        for n in names:
+            futures[pool.submit(paper_checks.execute, n, quick=quick, seed=seed, out_dir=out, package=package,
+                                meta=meta, formats=formats)] = n
+        pending = set(futures)
+        while pending:
+            # the pool runs `jobs` checks at a time, in submission order
+            for fut in pending:
+                if fut.running() and futures[fut] not in progress.running:
+                    progress.started(futures[fut])
+            done, pending = cf.wait(pending, timeout=0.5, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
 
 
 def _probe(address, timeout=5.0):
@@ -155,7 +164,7 @@ def _probe(address, timeout=5.0):
         raise UsageError(f"cannot connect to the Dask scheduler at {address!r}: {exc}") from exc
 
 
-def _run_dask(names, *, quick, seed, out, package, meta, bar, formats, address):
+def _run_dask(names, *, quick, seed, out, package, meta, progress, formats, address):
     """Run the checks on the Dask cluster at ``address``; draw and save on the client side."""
     try:
         from dask.distributed import Client, as_completed
@@ -171,9 +180,10 @@ def _run_dask(names, *, quick, seed, out, package, meta, bar, formats, address):
     try:
         futures = {client.submit(paper_checks.execute, n, quick=quick, seed=seed, out_dir=None, package=package,
                                  pure=False, key=f"solvable-{n}-{seed}-{time.time_ns()}"): n for n in names}
+        for n in names:
+            progress.started(n)  # the cluster schedules them; all are submitted
         for fut in as_completed(list(futures), loop=client.loop):
             result = fut.result()
-            bar.set_postfix_str(futures[fut])
             if result.error_message is None:
                 paper_checks.save_figures(result, out, package=package, meta=meta, formats=formats)
             yield result
@@ -186,10 +196,9 @@ def _run_dask(names, *, quick, seed, out, package, meta, bar, formats, address):
 # --------------------------------------------------------------------------------------
 def _reproduce(args):
     import paper_checks
-    from tqdm.auto import tqdm
 
     from . import report
-    from .plotting import provenance
+    from .provenance import provenance
 
     package = args.package
     try:
@@ -207,12 +216,36 @@ def _reproduce(args):
         return EXIT_OK
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.seed < 0 or args.seed >= 2**63:
+        raise UsageError(f"--seed must be an integer in [0, 2**63), got {args.seed}")
     jobs = min(args.jobs or os.cpu_count() or 1, len(selected))
     formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
     bad = [f for f in formats if f not in _FORMATS]
     if bad or not formats:
         raise UsageError(f"--formats must be a comma-separated subset of {', '.join(_FORMATS)}, got {args.formats!r}")
+    if args.scheduler:
+        _probe(args.scheduler)  # before creating --out: a failed start leaves nothing behind
+    created = not Path(args.out).exists()
     out = str(prepare_out_dir(args.out, force=args.force))
+    try:
+        return _reproduce_into(args, out, selected, jobs, formats, paper_checks, report, provenance)
+    except BaseException:
+        _remove_if_empty(out, created)
+        raise
+
+
+def _remove_if_empty(out, created):
+    """Remove an output directory this run created when nothing but the marker was written into it."""
+    p = Path(out)
+    if not created or not p.is_dir():
+        return
+    if sorted(x.name for x in p.iterdir()) == [MARKER]:
+        (p / MARKER).unlink()
+        p.rmdir()
+
+
+def _reproduce_into(args, out, selected, jobs, formats, paper_checks, report, provenance):
+    package = args.package
     prov = provenance()
     meta = {"solvable_version": prov["solvable_version"], "git_commit": prov["git_commit"]}
     executor = (f"dask scheduler {args.scheduler}" if args.scheduler
@@ -220,9 +253,8 @@ def _reproduce(args):
     quick = bool(args.quick)
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.perf_counter()
-    bar = tqdm(total=len(selected), desc="checks", unit="check", disable=True if args.no_progress else None,
-               file=sys.stderr)
-    kw = dict(quick=quick, seed=args.seed, out=out, package=package, meta=meta, bar=bar, formats=formats)
+    progress = _Progress(selected, enabled=not args.no_progress)
+    kw = dict(quick=quick, seed=args.seed, out=out, package=package, meta=meta, progress=progress, formats=formats)
     if args.scheduler:
         stream = _run_dask(selected, address=args.scheduler, **kw)
     elif jobs == 1:
@@ -233,9 +265,9 @@ def _reproduce(args):
     try:
         for result in stream:
             by_name[result.name] = result
-            bar.update(1)
+            progress.finished(result)
     finally:
-        bar.close()
+        progress.close()
     results = [by_name[n] for n in selected]
     wall = time.perf_counter() - t0
     print(report.table(results))
@@ -257,13 +289,25 @@ def _demo(args):
     from . import demos
 
     if args.list or not args.name:
+        if not args.list:
+            print("solvable demo: error: name a demo (solvable demo NAME); the demos are:", file=sys.stderr)
         for name, demo in demos.DEMOS.items():
-            print(f"{name:<28} {demo.title}")
+            print(f"{name:<28} {demo.title}", file=sys.stdout if args.list else sys.stderr)
         return EXIT_OK if args.list else EXIT_USAGE
     if args.name not in demos.DEMOS:
         raise UsageError(f"no demo named {args.name!r}; run 'solvable demo --list'")
+    if args.seed < 0 or args.seed >= 2**63:
+        raise UsageError(f"--seed must be an integer in [0, 2**63), got {args.seed}")
+    created = not Path(args.out).exists()
     out = str(prepare_out_dir(args.out, force=args.force))
-    paths = demos.run(args.name, out_dir=out, quick=args.quick, seed=args.seed)
+    print(f"demo {args.name}: {demos.DEMOS[args.name].title} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    try:
+        paths = demos.run(args.name, out_dir=out, quick=args.quick, seed=args.seed)
+    except BaseException:
+        _remove_if_empty(out, created)
+        raise
+    print(f"demo {args.name} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     for p in paths:
         print(f"wrote {p}")
     return EXIT_OK
@@ -271,7 +315,7 @@ def _demo(args):
 
 def _bench(args):
     try:
-        bench = importlib.import_module("bench")
+        bench = importlib.import_module("solvable.bench")
     except ModuleNotFoundError as exc:
         raise UsageError(f"the benchmarks are not available ({exc}); run from a source checkout") from exc
     entry = getattr(bench, "main", None)
@@ -284,10 +328,13 @@ def _bench(args):
 # parser
 # --------------------------------------------------------------------------------------
 def build_parser():
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="solvable",
         description="Exactly solvable models of EBM training with non-convergent MCMC.",
     )
+    parser.add_argument("--version", action="version", version=f"solvable {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -306,7 +353,9 @@ def build_parser():
     rep.add_argument("--force", action="store_true",
                      help="write into an existing --out directory even if it holds other files")
     rep.add_argument("--list", action="store_true", help="list the selected checks and exit")
-    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument("--no-progress", action="store_true",
+                     help="no progress bar: one line per finished check instead (the default when stderr is not a "
+                          "terminal)")
     rep.add_argument("--package", default="paper_checks", help=argparse.SUPPRESS)
     rep.set_defaults(func=_reproduce)
 
@@ -319,7 +368,7 @@ def build_parser():
     dem.add_argument("--force", action="store_true", help="write into an existing non-solvable directory")
     dem.set_defaults(func=_demo)
 
-    ben = sub.add_parser("bench", help="run the benchmarks (bench/, source checkout only)")
+    ben = sub.add_parser("bench", help="run the benchmarks (solvable bench --help; --quick: ~2 min)")
     ben.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments passed to bench")
     ben.set_defaults(func=_bench)
     return parser
@@ -343,7 +392,7 @@ def main(argv=None):
         return int(exc.code or 0)
     args.argv = argv
     os.environ.setdefault("MPLBACKEND", "Agg")
-    _quiet_libraries()
+    quiet_libraries()
     try:
         return args.func(args)
     except UsageError as exc:

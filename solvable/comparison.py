@@ -55,15 +55,58 @@ class MomentComparison:
     equilibrium: np.ndarray | None
     k: float
     n_chains: int
+    #: standard errors of the data averages, shape (p,), or None when the data averages are taken as exact
+    se_data: np.ndarray | None = None
+    #: whether :meth:`table` prints the equilibrium row (False for chains handed in by a user)
+    show_equilibrium: bool = True
 
     @property
     def z_data(self):
-        """z-scores of the sampled moments against the data, shape (T, p).
+        r"""z-scores of the sampled moments against the data, shape (T, p).
 
+        :math:`z=(\bar\phi(t)-\bar\phi_D)/\sqrt{\mathrm{SE}(t)^2+\mathrm{SE}_D^2}`, the data term only
+        when ``se_data`` is given (independent samples and data: the variances add).
         A statistic with zero sample spread (e.g. a pixel that is always 0) has z = 0
         when it equals the reference and z = inf otherwise, never NaN.
         """
-        return _z(self.sampled - self.data, self.se)
+        if self.se_data is None:
+            return _z(self.sampled - self.data, self.se)
+        return _z(self.sampled - self.data, np.sqrt(self.se**2 + np.asarray(self.se_data, dtype=float) ** 2))
+
+    @property
+    def max_z(self):
+        """Largest |z| against the data at each time, shape (T,)."""
+        return self.max_abs_z_data()
+
+    @property
+    def best_time(self):
+        """The time whose largest |z| against the data is smallest."""
+        return float(self.times[int(np.argmin(self.max_z))])
+
+    def matches_at(self, t, z_max=5.0):
+        """True when every statistic at time ``t`` (one of ``times``) is within ``z_max`` of the data."""
+        i = np.flatnonzero(np.isclose(self.times, float(t)))
+        if i.size == 0:
+            raise ValueError(f"t must be one of the times {self.times.tolist()}, got {t!r}")
+        return bool(self.max_z[i[0]] <= z_max)
+
+    def plot(self, z_max=5.0):
+        """A matplotlib Figure: largest |z| against the data versus time (band: |z| <= ``z_max``;
+        dotted line: t = k when ``k`` is finite). Built without pyplot (see :mod:`solvable.plotting`)."""
+        from . import plotting  # noqa: PLC0415 (matplotlib only when a figure is asked for)
+
+        fig, ax = plotting.subplots(1, 1)
+        zt = np.maximum(self.max_z, 1e-3)
+        ax.axhspan(1e-3, z_max, color="0.9", zorder=0, label=rf"$|z|\leq{z_max:g}$")
+        ax.plot(self.times, zt, "o-", color=plotting.COLORS[0], label=f"{self.n_chains} samples per time")
+        if np.isfinite(self.k):
+            plotting.mark_k(ax, self.k)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(1e-2, 0.5 * float(np.min(zt))))
+        ax.set_xlabel("sampling time $t$")
+        ax.set_ylabel(r"max $|z|$ over the statistics, vs data")
+        ax.legend(loc="best", fontsize=8)
+        return fig
 
     @property
     def z_exact(self):
@@ -101,13 +144,15 @@ class MomentComparison:
             lines.append(
                 f"{t:8.3g} {np.max(np.abs(self.z_data[i])):12.2f} {zxe} {self.error_data()[i]:14.4g}{mark}"
             )
+        if not self.show_equilibrium:
+            return "\n".join(lines)
         eq = self.equilibrium_error()
         lines.append(f"{'equil.':>8} {'':>12} {'':>13} {eq:14.4g}" + ("  (no equilibrium)" if eq == np.inf else ""))
         return "\n".join(lines)
 
 
 def moments_vs_time(times, *, start, move, features, data, labels=None, exact=None, equilibrium=None, k,
-                    seed=0):
+                    seed=0, data_se=None):
     """Run fresh chains through increasing ``times`` and compare their moments.
 
     Parameters
@@ -122,6 +167,8 @@ def moments_vs_time(times, *, start, move, features, data, labels=None, exact=No
     equilibrium : optional (p,) exact equilibrium averages; None if none exists
     k : the training time (marked in tables and figures)
     seed : int; the chains of one call are reproducible bit for bit
+    data_se : optional (p,) standard errors of ``data`` (a finite sample); added in quadrature
+        to the chains' errors in :attr:`MomentComparison.z_data` (field ``se_data``)
     """
     times = np.asarray(times, dtype=float)
     if times.ndim != 1 or times.size == 0 or np.any(np.diff(times) < 0) or times[0] < 0:
@@ -154,4 +201,5 @@ def moments_vs_time(times, *, start, move, features, data, labels=None, exact=No
         equilibrium=None if equilibrium is None else np.asarray(equilibrium, dtype=float),
         k=float(k),
         n_chains=int(n_chains),
+        se_data=None if data_se is None else np.asarray(data_se, dtype=float),
     )

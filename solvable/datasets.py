@@ -80,3 +80,21 @@ def prototypes_law(states, *, protos=PROTOTYPES_9_7, weights=(0.8, 0.2), flip=0.
     n_v = P.shape[1]
     with np.errstate(divide="ignore"):
         return (w[None, :] * flip**dist * (1.0 - flip) ** (n_v - dist)).sum(axis=1)
+
+
+def mixture_2d(n=2000, *, n_modes=4, radius=2.0, sd=0.3, seed=0):
+    r"""``n`` draws of an equal-weight mixture of ``n_modes`` isotropic Gaussians in the plane, centres
+    on a circle: :math:`\mu_m=r(\cos2\pi m/M,\sin2\pi m/M)`, covariance :math:`\sigma^2I`.
+
+    Draw order from ``numpy.random.default_rng(seed)``: the n mode indices, then (n, 2) normals.
+    Returns a float array (n, 2).
+    """
+    n = V.integer(n, "n", low=1)
+    n_modes = V.integer(n_modes, "n_modes", low=1)
+    radius = V.real(radius, "radius", low=0.0)
+    sd = V.positive(sd, "sd")
+    rng = np.random.default_rng(V.seed(seed))
+    m = rng.integers(0, n_modes, size=n)
+    ang = 2.0 * np.pi * m / n_modes
+    centres = radius * np.column_stack([np.cos(ang), np.sin(ang)])
+    return centres + sd * rng.standard_normal((n, 2))

@@ -45,9 +45,14 @@ __all__ = [
     "energy",
     "convert_step",
     "METHODS",
+    "UnstableStepWarning",
 ]
 
 METHODS = ("ula", "mala")
+
+
+class UnstableStepWarning(UserWarning):
+    """A ULA step with eta*j >= 2 for some mode of J: the chain is unstable (its moments grow without bound)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -150,6 +155,15 @@ def langevin_moments(J, h, k, *, step=None, mean0=None, cov0=None):
     C0 = np.eye(d) if cov0 is None else V.symmetric(cov0, "cov0", d=d)
     if cov0 is not None and np.linalg.eigvalsh(C0)[0] < -1e-12 * max(1.0, np.abs(C0).max()):
         raise ValueError("cov0 must be positive semi-definite")
+    if step is not None and k > 0:
+        j = np.linalg.eigvalsh(J)
+        if step * j[-1] >= 2.0:
+            warnings.warn(
+                f"langevin_moments: eta*j = {step * j[-1]:.4g} >= 2 for the stiffest mode: ULA is unstable "
+                f"(|1 - eta*j| >= 1), its moments grow as |1 - eta*j|^k and simulate() would diverge; the values "
+                f"returned are the exact moments of that unstable chain (theory.md 3.1). Use step < {2.0 / j[-1]:.4g}.",
+                UnstableStepWarning, stacklevel=2,
+            )
     return propagate_law(J, h, k, step, m0, C0)
 
 
@@ -336,15 +350,37 @@ def mle(mean, cov):
     return J, J @ mean
 
 
+def _state_args(x, J, h):
+    J = V.symmetric(J, "J")
+    d = J.shape[0]
+    h = V.vector(h, "h", d)
+    x = V.finite_array(x, "x")
+    if x.ndim < 1 or x.shape[-1] != d:
+        raise ValueError(f"x must have shape (..., d) with d = {d} (the size of J), got {x.shape}")
+    return x, J, h
+
+
 def energy(x, J, h):
-    r""":math:`E(x)=\tfrac12x^\top Jx-h^\top x` for each row of x."""
-    x = np.asarray(x, dtype=float)
+    r""":math:`E(x)=\tfrac12x^\top Jx-h^\top x` for each row of x.
+
+    Parameters
+    ----------
+    x : array (..., d) of states
+    J : (d, d) symmetric coupling matrix
+    h : (d,) field (or a scalar, broadcast)
+
+    Returns an array of shape ``x.shape[:-1]``.
+    """
+    x, J, h = _state_args(x, J, h)
     return 0.5 * np.einsum("...i,ij,...j->...", x, J, x) - x @ h
 
 
 def gradient(x, J, h):
-    r""":math:`\nabla E(x)=Jx-h` for each row of x (J symmetric); used by the Jarzynski ULA weights."""
-    x = np.asarray(x, dtype=float)
+    r""":math:`\nabla E(x)=Jx-h` for each row of x (J symmetric); used by the Jarzynski ULA weights.
+
+    Parameters as :func:`energy`; returns an array of the shape of ``x``.
+    """
+    x, J, h = _state_args(x, J, h)
     return x @ J - h
 
 

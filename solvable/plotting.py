@@ -1,4 +1,5 @@
-"""Shared figure style and atomic, provenance-stamped figure files.
+"""Shared figure style and atomic, provenance-stamped figure files (provenance and the
+atomic writes themselves: :mod:`solvable.provenance`).
 
 Figures are built on :class:`matplotlib.figure.Figure` objects directly (never
 ``pyplot``), so drawing needs no GUI, leaves no global state and works with the
@@ -18,14 +19,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
 from matplotlib.figure import Figure
+
+# provenance and atomic writes live in solvable.provenance; re-exported for existing callers
+from .provenance import atomic_write, atomic_write_text, git_commit, provenance  # noqa: F401
 
 #: Okabe-Ito colour-blind-safe palette.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -88,78 +88,6 @@ def mark_k(ax, k, *, label=True):
         ax.axvline(k, color="0.35", ls=":", lw=1.2, label=(f"$t=k={k:g}$" if label else None), zorder=0)
 
 
-def _file_mode():
-    """Permissions of a newly created file under the current umask (mkstemp would give 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _atomic_write(path, write):
-    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path``; clean up on any error."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        os.chmod(tmp, _FILE_MODE)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-_FILE_MODE = _file_mode()
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` atomically (temp file in the same directory + os.replace)."""
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-    return _atomic_write(path, write)
-
-
-def git_commit(path=None):
-    """The git commit of the source tree holding ``path`` (default: this package),
-    with ``+dirty`` if it has uncommitted changes; ``None`` outside a git checkout."""
-    where = Path(path) if path is not None else Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("+dirty" if dirty else "") if commit else None
-
-
-def provenance():
-    """Package version, git commit, Python and the versions of the libraries that compute."""
-    from . import __version__
-
-    libs = {}
-    for name in ("numpy", "scipy", "numba", "matplotlib", "sympy", "tqdm", "dask", "distributed"):
-        mod = sys.modules.get(name)
-        if mod is None:
-            try:
-                from importlib.metadata import version
-
-                libs[name] = version(name)
-            except Exception:  # noqa: BLE001 - not installed
-                continue
-        else:
-            libs[name] = getattr(mod, "__version__", "?")
-    return {
-        "solvable_version": __version__,
-        "git_commit": git_commit(),
-        "python": sys.version.split()[0],
-        "libraries": libs,
-    }
-
-
 def save_figure(fig, path_stem, formats=("png", "pdf"), *, metadata=None):
     """Write ``fig`` as ``path_stem.<fmt>`` for each format, plus ``path_stem.json``.
 
@@ -177,7 +105,7 @@ def save_figure(fig, path_stem, formats=("png", "pdf"), *, metadata=None):
     with style():
         for fmt in formats:
             target = stem.with_name(f"{stem.name}.{fmt}")
-            paths.append(_atomic_write(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt)))
+            paths.append(atomic_write(target, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt)))
     side = dict(metadata or {})
     side.setdefault("figure", stem.name)
     side["files"] = [p.name for p in paths]

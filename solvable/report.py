@@ -12,7 +12,7 @@ import json
 import os
 import platform
 
-from .plotting import atomic_write_text, provenance
+from .provenance import atomic_write_text, provenance
 
 
 def _fmt_num(x, spec=".3g"):
@@ -25,32 +25,83 @@ def _fmt_num(x, spec=".3g"):
 
 
 def _score(r):
+    """What decided the verdict: ``max|z|=2.04`` (Monte Carlo) or ``err=3e-12`` (deterministic)."""
     if r.z is not None:
-        return f"|z|={abs(r.z):.2f}"
+        return f"max|z|={abs(float(r.z)):.2f}"
     if r.error is not None:
         return f"err={_fmt_num(r.error, '.2g')}"
     return "-"
 
 
+#: What the score column means (printed under the terminal table and the report's summary).
+SCORE_LEGEND = ("score: max|z| = largest |estimate - prediction| / SE over the predictions that must hold "
+                "(PASS needs max|z| <= {z:g}; deviations a check must resolve need |z| > {z:g}); err = largest "
+                "relative deviation of a deterministic prediction from an independent route (its threshold is the "
+                "check's rule in report.md). Each check's rule also passed must-FAIL controls: every decision "
+                "re-made with its tolerance exceeded 3x must flip to FAIL.")
+
+
+def _z_max():
+    try:
+        from paper_checks import Z_MAX
+    except ImportError:  # pragma: no cover - a checks package without the shared helpers
+        return 5.0
+    return Z_MAX
+
+
+def _controls(r):
+    c = getattr(r, "controls", None) or []
+    if not c:
+        return "-"
+    return f"{sum(bool(x.get('flipped')) for x in c)}/{len(c)}"
+
+
+def formulas(name):
+    """``[(label, sympy expression)]`` of the formulas a check tests, from :mod:`solvable.symbolic`
+    when that module exists and knows the check; ``[]`` otherwise (never raises)."""
+    try:
+        import importlib
+
+        sym = importlib.import_module("solvable.symbolic")
+        fn = getattr(sym, "check_formulas", None)
+        return list(fn(name)) if callable(fn) else []
+    except Exception:  # noqa: BLE001 - an optional module: a missing or failing one only hides the formulas
+        return []
+
+
 def table(results):
     """Plain-text PASS/FAIL table (one line per check) for the terminal."""
     w = max([len("check")] + [len(r.name) for r in results])
-    lines = [f"{'check':<{w}}  {'status':<6}  {'score':>13}  {'time':>7}  source",
-             "-" * (w + 44)]
+    lines = [f"{'check':<{w}}  {'status':<6}  {'score':>14}  {'controls':>8}  {'time':>7}  source",
+             "-" * (w + 56)]
     for r in results:
-        lines.append(f"{r.name:<{w}}  {r.status:<6}  {_score(r):>13}  {r.runtime_s:6.1f}s  {r.source.cite()}")
+        lines.append(f"{r.name:<{w}}  {r.status:<6}  {_score(r):>14}  {_controls(r):>8}  {r.runtime_s:6.1f}s  "
+                     f"{r.source.cite()}")
+        for label, expr in formulas(r.name):
+            lines.append(f"{'':<{w}}    {label}: {expr}")
     n_pass = sum(r.status == "PASS" for r in results)
     for r in results:
         if r.error_message:
             tail = r.error_message.rstrip().splitlines()[-1]
             lines.append(f"  {r.name}: ERROR: {tail}")
-    lines.append("-" * (w + 44))
+    lines.append("-" * (w + 56))
+    lines.append(SCORE_LEGEND.format(z=_z_max()))
     lines.append(f"{n_pass}/{len(results)} checks passed")
     return "\n".join(lines)
 
 
 def _md_cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """``text`` as one markdown table cell: ``|`` escaped, newlines flattened."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _latex(expr):
+    try:
+        import sympy
+
+        return sympy.latex(expr)
+    except Exception:  # noqa: BLE001
+        return str(expr)
 
 
 def markdown(results, run_info):
@@ -77,12 +128,15 @@ def markdown(results, run_info):
     out.append("")
     out.append("## Summary")
     out.append("")
-    out.append("| check | status | claim | source | z / error | time (s) |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| check | status | claim | shown by | derived here | score | controls | time (s) |")
+    out.append("|---|---|---|---|---|---|---|---|")
     for r in results:
         src = r.source.cite() + (f", {r.source.section}" if r.source.section else "")
         out.append(f"| [{r.name}](#{r.name.replace('_', '-')}) | **{r.status}** | {_md_cell(r.claim)} | "
-                   f"{_md_cell(src)} | {_score(r)} | {r.runtime_s:.2f} |")
+                   f"{_md_cell(src)} | {_md_cell(getattr(r, 'derived', '') or '-')} | {_md_cell(_score(r))} | "
+                   f"{_controls(r)} | {r.runtime_s:.2f} |")
+    out.append("")
+    out.append(_md_cell(SCORE_LEGEND.format(z=_z_max())))
     out.append("")
     out.append("## Checks")
     for r in results:
@@ -95,10 +149,20 @@ def markdown(results, run_info):
         out.append(f"- **source**: {r.source.cite()}"
                    + (f" -- {r.source.title}" if r.source.title else "")
                    + (f"; theory.md {r.source.section}" if r.source.section else ""))
+        if getattr(r, "derived", ""):
+            out.append(f"- **derived here**: {r.derived}")
+        for label, expr in formulas(r.name):
+            out.append(f"- **formula** ({label}): $${_latex(expr)}$$")
         out.append(f"- **prediction**: {r.prediction}")
         out.append(f"- **measurement**: {r.measurement}")
         if r.tolerance:
             out.append(f"- **rule**: {r.tolerance}")
+        ctrl = getattr(r, "controls", None) or []
+        if ctrl:
+            out.append(f"- **must-FAIL controls** (each decision re-made with its tolerance exceeded 3x): "
+                       f"{_controls(r)} flipped the verdict"
+                       + "".join(f"\n  - {'flipped' if c.get('flipped') else '**did not flip**'}: {c.get('decision')}"
+                                 for c in ctrl))
         if r.params:
             out.append(f"- **parameters**: `{json.dumps(r.summary()['params'])}`")
         for p in r.figures:

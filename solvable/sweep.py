@@ -27,7 +27,6 @@ Executors, in order of precedence:
 from __future__ import annotations
 
 import itertools
-import os
 import pickle
 import sys
 import uuid
@@ -157,17 +156,12 @@ def _run_serial(func, points, seeds, bar):
 
 def _run_processes(func, points, seeds, bar, jobs):
     import concurrent.futures as cf
-    import multiprocessing
 
-    from .cli import _init_worker  # same worker set-up as `solvable reproduce --jobs N`
+    from ._pool import spawn_pool  # same worker set-up as `solvable reproduce --jobs N`
 
     _check_picklable(func, points)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe once Numba threads exist
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                  initargs=(list(sys.path), threads))
     out = [None] * len(points)
-    try:
+    with spawn_pool(jobs) as pool:
         futures = {pool.submit(func, p, seed=s): i for i, (p, s) in enumerate(zip(points, seeds))}
         for fut in cf.as_completed(futures):
             i = futures[fut]
@@ -183,10 +177,6 @@ def _run_processes(func, points, seeds, bar, jobs):
             except Exception as exc:
                 raise _add_note(exc, i, points[i])
             bar.update(1)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
     return out
 
 

@@ -1,13 +1,14 @@
 """The benchmark baselines compute the same thing as the kernels they are compared with.
 
-Correctness only, no timing: the C baseline of the spin updates (bench/c/spins.c),
-fed the same stream states, must end in exactly the configuration of the Numba kernel.
+Correctness only, no timing: the C baselines of the spin updates (solvable/bench/c/spins.c:
+CSR lists, and the dense-row loop for dense J), fed the same stream states, must end in
+exactly the configuration of the Numba kernel.
 """
 import numpy as np
 import pytest
 
-bench_common = pytest.importorskip("bench._common")
-bench_spins = pytest.importorskip("bench.spins")
+bench_common = pytest.importorskip("solvable.bench._common")
+bench_spins = pytest.importorskip("solvable.bench.spins")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,41 @@ def test_c_baseline_and_numba_kernel_end_in_the_same_state(c_kernel, K, model, d
     assert not np.array_equal(c.spins, a.spins)
 
 
+@pytest.fixture(scope="module")
+def c_dense_kernel():
+    if bench_common.c_compiler() is None:
+        pytest.skip("no C compiler")
+    try:
+        return bench_spins.load_c_dense(("-O2",))
+    except bench_common.NotAvailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.mark.parametrize("n", [12, 130])
+@pytest.mark.parametrize("dyn", ["heat bath", "Metropolis"])
+def test_dense_row_c_baseline_and_numba_kernel_end_in_the_same_state(c_dense_kernel, c_kernel, K, n, dyn):
+    """The dense-row C loop (full n x n J, H[j] += J[i*n+j] * d) vs the kernel on the dense
+    lists (its dense path) and vs the CSR C loop: same spins, streams and fields."""
+    J = 0.3 * bench_spins.dense_couplings(n, seed=4)
+    csr, h = bench_spins.dense_csr(J), np.linspace(-0.2, 0.2, n)
+    assert K.dense_stride(csr[0], csr[1], n) == n - 1  # the kernel takes its dense path
+    code = K.RANDOM_HB if dyn == "heat bath" else K.RANDOM_MET
+    base = bench_spins.Chains(csr, h, 3, seed=11)
+    a, b, c = base.copy(), base.copy(), base.copy()
+    bench_spins.numba_runner(a, code, 2000)()
+    bench_spins.c_dense_runner(c_dense_kernel, b, J, code, 2000)()
+    bench_spins.c_runner(c_kernel, c, code, 2000)()
+    for other in (b, c):
+        assert np.array_equal(a.spins, other.spins)
+        assert np.array_equal(a.states, other.states)
+        assert np.array_equal(a.fields, other.fields)  # same additions in the same order
+    assert not np.array_equal(a.spins, base.spins)
+    d = base.copy()  # negative control: other streams, another state
+    d.states = d.states[::-1].copy()
+    bench_spins.c_dense_runner(c_dense_kernel, d, J, code, 2000)()
+    assert not np.array_equal(d.spins, a.spins)
+
+
 def test_numpy_baselines_run_and_keep_spins():
     S = bench_spins.numpy_checkerboard(6, False, 2, seed=0)
     S()  # runs without error
@@ -60,7 +96,7 @@ def test_numpy_baselines_run_and_keep_spins():
 
 
 def test_main_rejects_an_unknown_family_and_prints_help(capsys):
-    import bench
+    from solvable import bench
 
     assert bench.main(["--only", "nonsense"]) == 2
     assert "unknown family" in capsys.readouterr().err

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvable import NoFixedPointWarning, bernoulli, ising
+from solvable import NoFixedPointError, NoFixedPointWarning, bernoulli, ising
+from solvable.runaway import RunawayWarning
 
 Z = 5.0
 
@@ -210,22 +211,58 @@ def test_train_exact_engine_fixed_points(dyn):
 def test_cd_parallel_metropolis_even_k_is_stuck_at_zero_field():
     """Finding beyond theory.md 4: the CD-k update is (1 - a_k(h)) (m_D - tanh h) with
     a_k = (-e^{-2|h|})^k, which vanishes at h = 0 for even k: h = 0 is a spurious stationary
-    point of CD with parallel Metropolis, attracting from the side opposite to m_D."""
+    point of CD with parallel Metropolis, half-stable: it attracts from the side opposite to
+    m_D and repels on the side of m_D. Near 0 the discrete update maps h = -sign(m_D) x to
+    -sign(m_D) x r with r = 1 - 4 lr |m_D| + O(x). For 0 < r < 1 the approach is geometric and
+    never crosses 0; for r <= 0 it overshoots onto the repelling side and escapes to the MLE.
+
+    (The former version of this test used lr = 0.5 with m_D = -0.5, i.e. r = 0 exactly: the
+    sign of the O(x^2) and rounding terms decided whether that spin crossed 0, so it escaped on
+    one numpy version and not on another, and the other spins ended at 1e-17, where
+    e^{-4|h|} == 1.0 in float64 and the computed update is a 1-ulp rounding error.)"""
+    # exactly at h = 0: a_2 = 1 exactly and the update is exactly 0
     res = bernoulli.train(MD, scheme="cd", k=2, dynamics="parallel-metropolis", lr=0.5, n_iter=50, engine="exact",
                           progress=False)
     assert np.all(res.h == 0.0)
-    res = bernoulli.train(MD, scheme="cd", k=2, dynamics="parallel-metropolis", lr=0.5, n_iter=400, engine="exact",
+    # 0 < r < 1 (lr = 0.2: r = 0.76, 0.6, 0.92): geometric approach from the opposite side, |h| >> 1e-16
+    lr = 0.2
+    res = bernoulli.train(MD, scheme="cd", k=2, dynamics="parallel-metropolis", lr=lr, n_iter=40, engine="exact",
                           h0=-0.1 * np.sign(MD), progress=False)
-    assert np.all(np.abs(res.h) < 1e-3) and np.all(np.abs(res.h) > 0)
+    H = res.history["params"]["h"]
+    assert np.all(np.sign(H) == -np.sign(MD)) and np.all(np.abs(H) > 1e-12)
+    assert np.all(np.diff(np.abs(H), axis=0) < 0)
+    a = bernoulli.contraction(H[:-1], 2, dynamics="parallel-metropolis")
+    np.testing.assert_allclose(H[1:], H[:-1] + lr * (1 - a) * (MD - np.tanh(H[:-1])), rtol=1e-12, atol=1e-15)
+    r = 1 - 4 * lr * np.abs(MD)  # linear factor; the O(x) correction is below 5 |h|
+    assert np.all(np.abs(np.abs(H[-1] / H[-2]) - r) < 5 * np.abs(H[-2]) + 1e-6)  # 1e-6: rounding of the update
+    # the side of m_D repels: a start 1e-9 across 0 escapes to the MLE
+    res = bernoulli.train(MD, scheme="cd", k=2, dynamics="parallel-metropolis", lr=lr, n_iter=1500, engine="exact",
+                          h0=1e-9 * np.sign(MD), progress=False)
+    np.testing.assert_allclose(res.h, bernoulli.mle(MD), atol=1e-9)
+    # r < 0 for the spin with m_D = -0.5 (lr = 0.75: r = -0.5): it overshoots across 0 and escapes;
+    # the others (r = 0.1, 0.7) are trapped
+    res = bernoulli.train(MD, scheme="cd", k=2, dynamics="parallel-metropolis", lr=0.75, n_iter=400, engine="exact",
+                          h0=-0.1 * np.sign(MD), progress=False)
+    np.testing.assert_allclose(res.h[1], bernoulli.mle(MD)[1], atol=1e-9)
+    assert np.all(np.abs(res.h[[0, 2]]) < 1e-6) and np.all(np.sign(res.h[[0, 2]]) != np.sign(MD[[0, 2]]))
     res = bernoulli.train(MD, scheme="cd", k=3, dynamics="parallel-metropolis", lr=0.5, n_iter=800, engine="exact",
                           progress=False)
     np.testing.assert_allclose(res.h, bernoulli.mle(MD), atol=1e-9)  # odd k: no trap
 
 
 def test_train_exact_diverges_without_fixed_point():
-    """B2: |m_D| >= 1 - e^{-k}: |h| grows monotonically and the residual stays positive."""
-    res = bernoulli.train([0.8], scheme="short-run", k=1.0, dynamics="glauber", lr=0.5, n_iter=400,
-                          engine="exact", progress=False)
+    """B2: |m_D| >= 1 - e^{-k}: train refuses before training (the closed form has no fixed point);
+    forced with on_no_fixed_point="warn", |h| grows monotonically (linearly: a RunawayWarning),
+    and the residual stays positive."""
+    with pytest.raises(NoFixedPointError, match="no finite fixed point") as err:
+        bernoulli.train([0.8], scheme="short-run", k=1.0, dynamics="glauber", lr=0.5, n_iter=400,
+                        engine="exact", progress=False)
+    with pytest.warns(NoFixedPointWarning) as rec:  # the same message as the closed-form solver
+        bernoulli.short_run_fixed_point(0.8, 1.0, dynamics="glauber")
+    assert str(rec[0].message).split(": ", 1)[1] in str(err.value)
+    with pytest.warns(NoFixedPointWarning, match="no finite fixed point"), pytest.warns(RunawayWarning):
+        res = bernoulli.train([0.8], scheme="short-run", k=1.0, dynamics="glauber", lr=0.5, n_iter=400,
+                              engine="exact", progress=False, on_no_fixed_point="warn")
     h = res.history["params"]["h"][:, 0]
     assert np.all(np.diff(h) > 0) and h[-1] > 10
     assert res.history["error"].min() > 0.8 - (1 - np.exp(-1)) - 1e-12
@@ -306,3 +343,27 @@ def test_theory_9_2_monte_carlo_numbers():
     x = bernoulli.simulate([0.7], 3, 4_000_000, dynamics="parallel-metropolis", seed=8)[:, 0].astype(float)
     pred = bernoulli.magnetization(0.7, 3, dynamics="parallel-metropolis")
     assert abs(x.mean() - pred) < Z * x.std(ddof=1) / np.sqrt(x.size)
+
+
+def test_train_refuses_when_closed_form_has_no_fixed_point():
+    """Issue 13 section 2: m_D = 0.98, k = 1, glauber used to return h = 35.5 silently. Now
+    NoFixedPointError before training (engine simulate too); |m_D| = 1 for CD (MLE infinite);
+    a reachable m_D trains without any warning (the runaway detector stays quiet on convergence)."""
+    with pytest.raises(NoFixedPointError, match="no finite fixed point"):
+        bernoulli.train([0.98], scheme="short-run", k=1, dynamics="glauber", lr=0.5, n_iter=200, n_chains=100,
+                        progress=False)
+    with pytest.raises(NoFixedPointError, match="MLE"):
+        bernoulli.train([1.0, 0.2], scheme="cd", k=1, dynamics="glauber", lr=0.5, n_iter=200, engine="exact",
+                        progress=False)
+    with pytest.raises(ValueError, match="on_no_fixed_point must be one of"):
+        bernoulli.train([0.5], scheme="cd", k=1, dynamics="glauber", lr=0.5, n_iter=2, engine="exact",
+                        progress=False, on_no_fixed_point="yes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = bernoulli.train([0.6], scheme="short-run", k=1.0, dynamics="glauber", lr=0.5, n_iter=3000,
+                              engine="exact", progress=False)
+    np.testing.assert_allclose(res.h, bernoulli.short_run_fixed_point(0.6, 1.0, dynamics="glauber"), atol=1e-9)
+    # a tiny learning rate that never gets near the fixed point: constant-speed approach = flagged (documented)
+    with pytest.warns(RunawayWarning, match="too far for this learning rate"):
+        bernoulli.train([0.6], scheme="short-run", k=1.0, dynamics="glauber", lr=2e-3, n_iter=400,
+                        engine="exact", progress=False)

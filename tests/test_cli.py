@@ -13,6 +13,7 @@ import uuid
 import numpy as np
 import pytest
 
+from paper_checks import CheckResult, Source
 from solvable import cli, plotting
 
 FAKE = '''
@@ -360,10 +361,10 @@ def test_bench_hook(monkeypatch, capsys):
     seen = []
     fake = types.ModuleType("bench")
     fake.main = lambda argv: seen.append(argv) or 3
-    monkeypatch.setitem(sys.modules, "bench", fake)
+    monkeypatch.setitem(sys.modules, "solvable.bench", fake)
     assert cli.main(["bench", "--quick", "x"]) == 3
     assert seen == [["--quick", "x"]]
-    monkeypatch.setitem(sys.modules, "bench", types.ModuleType("bench"))  # no main yet
+    monkeypatch.setitem(sys.modules, "solvable.bench", types.ModuleType("bench"))  # no main yet
     assert cli.main(["bench"]) == 2
     assert "main" in capsys.readouterr().err
 
@@ -412,3 +413,151 @@ def test_readme_table_errors(readme_tool, fake_pkg, tmp_path):
     assert readme_tool.main(["--readme", str(readme), "--results", str(tmp_path / "none.json"),
                              "--package", fake_pkg]) == 0
     assert "No results yet" in readme.read_text() and readme.read_text().count("not run") == 5
+
+
+# ----------------------------------------------------------------------------- issue 13 section 5, issue 10
+def _md_cells(line):
+    """Cells of a markdown table row, splitting on unescaped ``|`` only."""
+    import re
+
+    return [c for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
+def _summary_rows(text):
+    lines = text.splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith("| check |"))
+    rows = []
+    for line in lines[i:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_report_table_parses_with_equal_cell_counts(fake_pkg, tmp_path):
+    """report.md's summary table: every row has as many cells as the header (|z| and claims escaped)."""
+    out = tmp_path / "o"
+    reproduce(fake_pkg, out, "--only", "alpha,gamma,delta", "--jobs", "1")
+    rows = _summary_rows((out / "report.md").read_text())
+    n = len(_md_cells(rows[0]))
+    assert n == 8 and len(rows) == 2 + 3
+    assert all(len(_md_cells(r)) == n for r in rows), rows
+    score = _md_cells(rows[2])[5]
+    assert "max\\|z\\|=" in score  # the z column is filled, escaped
+
+
+def test_report_cell_escapes_pipes_and_the_old_bug_is_caught():
+    from solvable import report
+
+    bad = "| a | max|z|=2.04 |"
+    assert len(_md_cells(bad)) == 4  # unescaped: two cells too many (the 8-vs-6 bug of issue 13)
+    good = f"| a | {report._md_cell('max|z|=2.04')} |"
+    assert len(_md_cells(good)) == 2
+
+
+def test_terminal_table_explains_the_score(fake_pkg, tmp_path, capsys):
+    reproduce(fake_pkg, tmp_path / "o", "--only", "alpha", "--jobs", "1")
+    out = capsys.readouterr().out
+    assert "max|z|=" in out and "PASS needs max|z| <= 5" in out
+
+
+def test_one_line_per_finished_check_when_not_a_terminal(fake_pkg, tmp_path, capsys):
+    """stdout/stderr captured (not a terminal): each finished check prints one line."""
+    assert cli.main(["reproduce", "--package", fake_pkg, "--out", str(tmp_path / "o"), "--only", "pass",
+                     "--jobs", "1", "--formats", "png"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] PASS  alpha_pass" in out and "[2/2] PASS  beta_pass" in out
+
+
+def test_progress_label_names_the_running_checks():
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    p = cli._Progress(["a", "b", "c"], stream=stream)
+    p.started("a")
+    p.started("b")
+    assert p._label() == "running a, b"
+    p.finished(CheckResult(name="a", claim="", source=Source("x", ""), prediction="", measurement="",
+                           passed=True))
+    assert p._label() == "running b" and p.done == 1
+    p.close()
+    assert "running a, b" in stream.getvalue()
+
+
+def test_negative_seed_is_a_usage_error_and_writes_nothing(fake_pkg, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert reproduce(fake_pkg, out, "--seed", "-1") == 2
+    assert "--seed" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main(["demo", "short-run-samples", "--seed", "-1", "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_only_is_case_insensitive(fake_pkg, tmp_path, capsys):
+    assert reproduce(fake_pkg, tmp_path / "o", "--only", "ALPHA,Beta_*", "--list") == 0
+    out = capsys.readouterr().out
+    assert "alpha_pass" in out and "beta_pass" in out and "gamma" not in out
+
+
+def test_demo_without_name_says_why(capsys):
+    assert cli.main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "name a demo" in err and "short-run-samples" in err
+
+
+def test_failed_start_leaves_no_output_directory(fake_pkg, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert reproduce(fake_pkg, out, "--scheduler", "tcp://127.0.0.1:1") == 2
+    assert not out.exists()
+
+
+def test_crashing_run_removes_its_empty_marked_directory(fake_pkg, tmp_path, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("the run died")
+
+    monkeypatch.setattr(cli, "_reproduce_into", broken)
+    out = tmp_path / "o"
+    with pytest.raises(RuntimeError, match="the run died"):
+        reproduce(fake_pkg, out)
+    assert not out.exists()
+    keep = tmp_path / "keep"  # a directory that existed before is never removed
+    keep.mkdir()
+    with pytest.raises(RuntimeError):
+        reproduce(fake_pkg, keep)
+    assert keep.is_dir()
+
+
+def test_version_and_python_dash_m(capsys):
+    import subprocess
+
+    from solvable import __version__
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"solvable {__version__}"
+    r = subprocess.run([sys.executable, "-m", "solvable", "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == f"solvable {__version__}"
+
+
+def test_sweep_does_not_import_the_cli():
+    """No upward import: the worker set-up lives in solvable._pool, below both sweep and cli."""
+    import ast
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parent.parent / "solvable" / "sweep.py").read_text()
+    mods = {getattr(n, "module", None) for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
+    assert "cli" not in mods and "_pool" in mods
+    assert not hasattr(cli, "_init_worker")
+
+
+def test_provenance_lives_in_its_own_module(tmp_path):
+    from solvable import provenance
+
+    assert plotting.provenance is provenance.provenance  # re-exported for old callers
+    p = provenance.atomic_write_text(tmp_path / "a.txt", "hello\n")
+    assert p.read_text() == "hello\n" and sorted(os.listdir(tmp_path)) == ["a.txt"]
+    info = provenance.provenance()
+    assert {"solvable_version", "git_commit", "python", "libraries"} <= set(info)

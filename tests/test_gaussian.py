@@ -55,6 +55,7 @@ def ou_van_loan(J, h, t, m0, C0):
 @given(st.integers(1, 4).flatmap(lambda d: st.tuples(
     symmetric_matrices(d, -1.0, 15.0), vectors(d), vectors(d), spd_matrices(d=d))),
     st.floats(0.01, 0.2), st.integers(0, 40))
+@pytest.mark.filterwarnings("ignore::solvable.gaussian.UnstableStepWarning")  # the formula holds for any step
 def test_ula_moments_equal_step_recursion(args, eta, k):
     J, h, m0, (C0, _) = args
     assume(np.max(np.abs(1 - eta * np.linalg.eigvalsh(J))) ** k < 1e6)
@@ -104,7 +105,7 @@ def test_zero_eigenvalue_limits_are_exact():
 
 
 def test_moment_overflow_is_a_divergence_not_nan():
-    with pytest.raises(solvable.DivergenceError, match="eta\\*j"):
+    with pytest.raises(solvable.DivergenceError, match="eta\\*j"), pytest.warns(G.UnstableStepWarning):
         G.langevin_moments([[30.0]], [0.0], 100000, step=0.1)
     with pytest.raises(solvable.DivergenceError, match="e\\^\\(-jk\\)"):
         G.langevin_moments([[-1.0]], [0.0], 1000.0)
@@ -481,3 +482,76 @@ def test_zero_spread_statistics_give_finite_or_infinite_z_never_nan():
                           equilibrium=None, k=1, n_chains=10)
     z = mc.z_data[0]
     assert z[0] == 0.0 and z[1] == np.inf and z[2] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------------------
+# issue 13, sections 2, 4 and 5
+# --------------------------------------------------------------------------------------
+def test_convert_step_maps_a_decoupled_update_onto_ula_at_temperature_t():
+    """x += delta grad f + sigma eps (f = -E) is ULA with eta = delta at T = sigma^2 / (2 delta): checked by
+    simulating that update for E = x^2/2 (stationary variance T / (1 - eta/2), theory.md 3.1 at energy E/T),
+    an independent route; control: the unit-temperature variance is far off."""
+    delta, sigma = 0.1, 0.2
+    eta, T = G.convert_step(delta, sigma)
+    assert (eta, T) == (0.1, pytest.approx(0.2))
+    assert G.convert_step(1.0, 0.01)[1] == pytest.approx(5e-5)  # Nijkamp et al. 2019's setting
+    rng = np.random.default_rng(91)
+    x = np.zeros(20000)
+    for _ in range(400):
+        x = x + delta * (-x) + sigma * rng.standard_normal(x.size)
+    v, se = x.var(), x.var() * np.sqrt(2.0 / x.size)
+    predicted = G.stationary_moments([[1.0 / T]], [0.0], step=eta * T)[1][0, 0]  # ULA on E/T, step eta*T
+    assert predicted == pytest.approx(T / (1 - eta / 2), rel=1e-12)
+    assert abs(v - predicted) / se < Z
+    assert abs(v - 1.0 / (1 - eta / 2)) / se > 3 * Z
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        G.convert_step(0.1, 0.0)
+
+
+@pytest.mark.parametrize("method", ["ula", "mala"])
+def test_compare_equilibrium_row_is_the_stationary_law_of_the_kernel(method):
+    """gaussian.compare's equilibrium row: ULA -> stationary_moments(step=eta) exactly (not the
+    Boltzmann law), MALA -> the Boltzmann law (step=None)."""
+    rng = np.random.default_rng(92)
+    X = rng.normal(0.3, 1.2, (500, 2))
+    J, h, eta = np.array([[1.5, 0.3], [0.3, 0.8]]), np.array([0.2, -0.1]), 0.3
+    cmp = G.compare(X, J, h, 2, step=eta, method=method, n_chains=200, times=[0, 2])
+    mean, cov = G.stationary_moments(J, h, step=eta if method == "ula" else None)
+    np.testing.assert_array_equal(cmp.equilibrium, G.features_of_law(mean, cov))
+    other = G.features_of_law(*G.stationary_moments(J, h, step=None if method == "ula" else eta))
+    assert np.max(np.abs(cmp.equilibrium - other)) > 0.05  # the two laws differ visibly at eta = 0.3
+
+
+def test_state_functions_and_moments_reject_bad_input():
+    with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., d\) with d = 2"):
+        G.energy(np.zeros((4, 3)), np.eye(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        G.gradient(np.zeros((4, 3)), np.eye(2), np.zeros(2))
+    with pytest.raises(TypeError, match="k must be an integer, got the bool True"):
+        G.langevin_moments(np.eye(2), np.zeros(2), True, step=0.1)
+    with pytest.raises(TypeError, match="k must be a real number"):
+        G.langevin_moments(np.eye(2), np.zeros(2), True)
+    with pytest.warns(G.UnstableStepWarning, match=r"eta\*j = 10 >= 2"):
+        G.langevin_moments(np.eye(2), np.zeros(2), 100, step=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        G.langevin_moments(np.eye(2), np.zeros(2), 100, step=1.99)  # stable: no warning
+        G.langevin_moments(-np.eye(2), np.zeros(2), 10, step=0.1)  # non-normalizable, not an unstable step
+    np.testing.assert_allclose(G.energy(np.ones((3, 2)), np.eye(2), 0.5), [0.0, 0.0, 0.0])
+
+
+def test_require_fixed_point_raises_the_solvers_error_before_training():
+    """Issue 13 section 2: data of std 0.05 with eta = 0.1 (c < 2 eta): short-run and PCD with ULA
+    have no fixed point; the pre-check raises the closed-form solver's own NoFixedPointError."""
+    X = 0.05 * np.random.default_rng(93).normal(size=(2000, 1))
+    m, C = X.mean(axis=0), np.cov(X, rowvar=False, bias=True).reshape(1, 1)
+    with pytest.raises(solvable.NoFixedPointError) as solver:
+        G.short_run_fixed_point(m, C, 10, step=0.1)
+    with pytest.raises(solvable.NoFixedPointError) as pre:
+        G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.1)
+    assert str(pre.value) == str(solver.value)
+    with pytest.raises(solvable.NoFixedPointError, match="2\\*eta"):
+        G._require_fixed_point(m, C, scheme="pcd", k=10, step=0.1)
+    G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.1, method="mala")  # no closed form: silent
+    G._require_fixed_point(m, C, scheme="jarzynski", k=10, step=0.1)  # MLE exists
+    G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.001)

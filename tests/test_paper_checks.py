@@ -125,7 +125,7 @@ def test_short_run_check_passes(srk_measured):
     zt = np.asarray(d["max_abs_z_data"])
     times = np.asarray(d["times"])
     assert zt[times == srk.K][0] <= R.Z_MAX
-    assert np.all(zt[(times != srk.K) & (np.abs(times - srk.K) > 1)] > R.Z_MAX)
+    assert np.all(zt[times != srk.K] > R.Z_MAX)  # k - 1 and k + 1 resolved in quick mode too (issue 13)
     assert d["z_exact_max"] <= R.Z_MAX
     assert d["equilibrium_error"] > 0.1
 
@@ -146,6 +146,11 @@ def test_short_run_check_fails_if_training_missed_the_fixed_point(srk_measured):
     m = dict(srk_measured)
     m["J_star"] = m["J_star"] * (1 + 1e-6)
     assert not srk.evaluate(m)[0]
+
+
+def test_short_run_check_controls_all_flip(srk_measured):
+    r = R.controlled(srk.result_from, srk_measured)
+    assert r.passed and len(r.controls) >= 3 and all(c["flipped"] for c in r.controls)
 
 
 def test_short_run_draw(srk_measured):
@@ -268,3 +273,105 @@ def test_real_check_on_dask_matches_local(tmp_path):
         assert cli.main(args + ["--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "b")]) == 0
     a, b = (json.loads((tmp_path / d / "results.json").read_text())["checks"][0] for d in "ab")
     assert a["details"] == b["details"]
+
+
+# ----------------------------------------------------------------------------- shared helpers (issue 10)
+def _fake_module(monkeypatch, **attrs):
+    import sys
+    import types
+
+    mod = types.ModuleType("paper_checks.fake_check_for_tests")
+    mod.CLAIM, mod.SOURCE = "a claim", R.P1
+    for k, v in attrs.items():
+        setattr(mod, k, v)
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    return mod.__name__
+
+
+def test_make_result_fills_name_claim_source_derived(monkeypatch):
+    name = _fake_module(monkeypatch, DERIVED="the formula")
+    r = R.make_result(name, prediction="p", measurement="m", passed=True)
+    assert (r.name, r.claim, r.source, r.derived) == ("fake_check_for_tests", "a claim", R.P1, "the formula")
+    assert r.summary()["derived"] == "the formula"
+    name = _fake_module(monkeypatch)  # DERIVED is optional (checks written before it existed)
+    assert R.make_result(name, prediction="p", measurement="m", passed=True).derived == ""
+
+
+def test_mean_se_matches_the_spread_of_replicates():
+    rng = np.random.default_rng(3)
+    x = rng.normal(2.0, 3.0, (400, 2))
+    m, se = R.mean_se(x)
+    np.testing.assert_allclose(se, x.std(axis=0, ddof=1) / 20.0)
+    # the SE against the spread of 400 independent replicate means: ratio within [0.8, 1.25]
+    means = rng.normal(2.0, 3.0, (400, 400)).mean(axis=1)
+    assert 0.8 <= np.mean(R.mean_se(rng.normal(2.0, 3.0, (400, 50)))[1]) / means.std(ddof=1) * 1.0 <= 1.25
+    with pytest.raises(ValueError, match="at least 2"):
+        R.mean_se([1.0])
+
+
+def test_printed_tolerance():
+    assert R.printed_tol("1.0263") == pytest.approx(5e-5)
+    assert R.printed_tol("40") == 0.5
+    assert R.within_printed(1.02634, "1.0263") and not R.within_printed(1.02636, "1.0263")
+
+
+def _verdict(m, z_max=R.Z_MAX, rtol=R.RTOL):
+    """A toy check: one Monte Carlo match, one resolved mismatch, one closed form, one printed number."""
+    ok1, z = R.decide_z(match=[m["z"]], mismatch=[m["gap"]], z_max=z_max)
+    ok2, err = R.decide_close([m["x"]], [1.0], rtol=rtol)
+    ok3 = R.within_printed(m["y"], "0.125")
+    return R.CheckResult(name="toy", claim="c", source=R.P1, prediction="p", measurement="m",
+                         passed=ok1 and ok2 and ok3, z=z, error=err)
+
+
+TOY = {"z": 1.2, "gap": 40.0, "x": 1.0 + 1e-12, "y": 0.1251}
+
+
+def test_controls_flip_every_decision_of_a_sound_check():
+    r = R.controlled(_verdict, TOY)
+    assert r.passed and len(r.controls) == 3 and all(c["flipped"] for c in r.controls)
+
+
+@pytest.mark.parametrize("loose", [dict(z_max=50.0), dict(rtol=1e-9)])
+def test_controls_catch_a_tolerance_loosened_tenfold(loose):
+    """The planted bugs of issue 13 section 4: a z limit or RTOL loosened tenfold now FAILs the check."""
+    r = R.controlled(_verdict, TOY, **loose)
+    assert not r.passed and "did not flip" in r.measurement
+    assert sum(not c["flipped"] for c in r.controls) == 1
+
+
+def test_controls_catch_a_decision_that_does_not_count():
+    def ignores_the_printed_number(m):
+        r = _verdict(m)
+        r.passed = R.decide_z(match=[m["z"]])[0]  # the other decisions are made but not used
+        return r
+
+    r = R.controlled(ignores_the_printed_number, TOY)
+    assert not r.passed and sum(c["flipped"] for c in r.controls) == 1
+
+
+def test_controls_factor_range():
+    with pytest.raises(ValueError, match="2-3x"):
+        R.controlled(_verdict, TOY, factor=10.0)
+
+
+def test_sources_credit_who_showed_it():
+    """issue 13 section 3: AIS is Neal 2001, CD-1 = PL Hyvarinen 2006, the ULA weight rule Carbone et al. 2023."""
+    from paper_checks import cd_equals_pseudolikelihood, jarzynski_weights_exact, rbm_ais_vs_exact
+
+    assert rbm_ais_vs_exact.SOURCE.authors.startswith("Neal 2001")
+    assert cd_equals_pseudolikelihood.SOURCE.authors.startswith("Hyvarinen 2006")
+    assert jarzynski_weights_exact.SOURCE.arxiv == "2305.19414"
+    for name in paper_checks.names():
+        info = paper_checks.describe(name)
+        assert isinstance(info["derived"], str)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", paper_checks.names())
+def test_every_check_has_must_fail_controls_that_flip(name):
+    """Each check's decisions, re-made with their tolerance exceeded 3x, flip its verdict (issue 13 section 4)."""
+    r = paper_checks.execute(name, quick=True, seed=0)
+    assert r.status == "PASS", r.measurement
+    assert r.controls, "no decision went through decide_z / decide_close / within_printed"
+    assert all(c["flipped"] for c in r.controls), [c for c in r.controls if not c["flipped"]]

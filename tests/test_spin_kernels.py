@@ -227,3 +227,57 @@ def test_heat_bath_row_falls_back_to_tanh_for_large_fields(h0):
     assert np.all(np.isfinite(p))
     T = ising.transition_matrix(J, h, dynamics="sequential-heat-bath").toarray()
     np.testing.assert_allclose(p, p0 @ T, atol=1e-14, rtol=0)
+
+
+# ----------------------------------------------------------------------------- dense path (issue 14)
+def _dense_lists(J):
+    """CSR lists of every off-diagonal pair of J (zeros kept): the lists dense_stride accepts."""
+    n = J.shape[0]
+    mask = ~np.eye(n, dtype=bool)
+    indptr = np.arange(0, n * (n - 1) + 1, n - 1, dtype=np.int64)
+    return indptr, np.nonzero(mask)[1].astype(np.int64), np.ascontiguousarray(J[mask])
+
+
+def _with_diagonal(J):
+    """The same couplings with the zero diagonal stored explicitly: n entries per row, so
+    dense_stride rejects them and the chains take the CSR route (adding 0 * d to H_i)."""
+    n = J.shape[0]
+    return (np.arange(0, n * n + 1, n, dtype=np.int64), np.tile(np.arange(n, dtype=np.int64), n),
+            np.ascontiguousarray(J.ravel()))
+
+
+def test_dense_stride_recognises_dense_lists_only():
+    J, _ = _model(6, 1)
+    indptr, indices, w = _dense_lists(J)
+    assert K.dense_stride(indptr, indices, 6) == 5
+    assert K.dense_stride(*_csr(J)[:2], 6) == 5  # what ising passes for a dense J
+    assert K.dense_stride(*_with_diagonal(J)[:2], 6) == 0
+    swapped = indices.copy()
+    swapped[[0, 1]] = swapped[[1, 0]]  # same count, wrong order
+    assert K.dense_stride(indptr, swapped, 6) == 0
+    lattice = ising.lattice_couplings(3, coupling=0.3)
+    assert K.dense_stride(lattice.indptr.astype(np.int64), lattice.indices.astype(np.int64), 9) == 0
+    assert K.dense_stride(np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), 1) == 0
+
+
+@pytest.mark.parametrize("code", range(6))
+@pytest.mark.parametrize("n", [2, 3, 17])
+def test_dense_path_gives_the_bits_of_the_csr_path(code, n):
+    """Dense rows (two contiguous runs) vs CSR lists of the same J: same spins, same fields,
+    same streams, for every dynamics."""
+    J, h = _model(n, 20 + n, sj=0.5 / np.sqrt(n))
+    k = 400 if code in (K.RANDOM_HB, K.RANDOM_MET) else 6
+    out = []
+    x0 = np.where(np.random.default_rng(3).random((4, n)) < 0.5, 1, -1).astype(np.int8)
+    for lists in (_dense_lists(J), _with_diagonal(J)):
+        x = x0.copy()
+        H = np.empty(x.shape)
+        st = chain_states(5, 4, stream=2)
+        K.run_chains_serial(x, H, np.empty(x.shape, dtype=np.int8), *lists, h,
+                            0 if code == K.GLAUBER else k, float(k), code, st)
+        out.append((x, H, st))
+    (xa, Ha, sa), (xb, Hb, sb) = out
+    assert np.array_equal(xa, xb) and np.array_equal(sa, sb)
+    assert np.array_equal(Ha, Hb)
+    np.testing.assert_allclose(Ha, h + xa @ J, atol=1e-12)  # the fields are the fields
+    assert not np.array_equal(xa, x0)  # the chains moved

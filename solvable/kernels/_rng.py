@@ -94,6 +94,13 @@ def _uniform_bits(u):
     return (u >> _U11) * _INV53
 
 
+#: public names of the generator step and the bits-to-double map, for kernels that keep a
+#: stream in four scalars over a long loop (as :func:`fill_normal` does): ``u, s0, s1, s2, s3 =
+#: xoshiro_step(s0, s1, s2, s3)``, ``bits_to_uniform(u)`` -- the draws of :func:`next_u64` / :func:`uniform`
+xoshiro_step = _xoshiro
+bits_to_uniform = _uniform_bits
+
+
 @jit
 def uniform(s):
     """A double uniform on [0, 1) with 53 random bits."""

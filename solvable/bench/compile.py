@@ -21,7 +21,7 @@ from pathlib import Path
 from ._common import Row
 
 FAMILY = "compile"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # every public entry point that triggers a distinct kernel; missing modules are skipped
 SCRIPT = textwrap.dedent(r'''

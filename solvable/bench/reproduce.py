@@ -20,7 +20,7 @@ from pathlib import Path
 from ._common import NotAvailable, Row
 
 FAMILY = "reproduce"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LONG = True  # skipped by --quick unless named with --only
 
 

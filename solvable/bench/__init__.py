@@ -1,7 +1,7 @@
-"""Performance benchmarks of solvable (issue 7): ``python -m bench`` or ``solvable bench``.
+"""Performance benchmarks of solvable: ``solvable bench`` or ``python -m solvable.bench``.
 
-The entry point is :func:`main` here (``bench.main(argv) -> int``); ``bench/__main__.py``
-and the ``solvable bench`` subcommand both call it.
+The entry point is :func:`main` here (``solvable.bench.main(argv) -> int``);
+``solvable/bench/__main__.py`` and the ``solvable bench`` subcommand both call it.
 
 Every family runs its contenders side by side in this one process and reports
 **ratios** (absolute times on a shared machine are noise); see ``bench/_common.py`` for
@@ -14,6 +14,7 @@ Families (``--only``, one module each):
 ``langevin``    ULA/MALA many chains vs the GEMM bound (d = 4 ... 256)
 ``rbm``         RBM block Gibbs and a training epoch vs GEMM and scikit-learn
 ``enumeration`` exact ``ising.evolve``: time per single-site update vs memory bandwidth
+``dask_sweep``  a (k, eta) training sweep on a 2-worker Dask LocalCluster vs serial
 ``compile``     Numba compile time, on-disk cache, ``import solvable`` time
 ``reproduce``   ``solvable reproduce --quick`` wall time and per-check split
 ==============  ========================================================================
@@ -27,17 +28,17 @@ import time
 import traceback
 from pathlib import Path
 
-FAMILIES = ("spins", "langevin", "rbm", "enumeration", "compile", "reproduce")
-DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
+FAMILIES = ("spins", "langevin", "rbm", "enumeration", "dask_sweep", "compile", "reproduce")
+DEFAULT_OUT = Path("bench-results.md")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="solvable bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds (about 1-2 minutes)")
     p.add_argument("--only", action="append", metavar="FAMILY",
                    help=f"run only these families (repeat or comma-separate): {', '.join(FAMILIES)}")
     p.add_argument("--out", default=str(DEFAULT_OUT), metavar="FILE",
-                   help="markdown file for the table (default bench/results.md; written atomically)")
+                   help="markdown file for the table (default ./bench-results.md; written atomically)")
     return p
 
 
@@ -47,7 +48,7 @@ def _selected(only) -> list[str]:
     names = [x.strip() for item in only for x in item.split(",") if x.strip()]
     bad = [x for x in names if x not in FAMILIES]
     if bad:
-        raise SystemExit(f"python -m bench: unknown family {', '.join(bad)}; choose from {', '.join(FAMILIES)}")
+        raise SystemExit(f"solvable bench: unknown family {', '.join(bad)}; choose from {', '.join(FAMILIES)}")
     return [f for f in FAMILIES if f in names]
 
 
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
         t1 = time.perf_counter()
         print(f"[{name}] running ...", flush=True)
         try:
-            mod = importlib.import_module(f"bench.{name}")
+            mod = importlib.import_module(f"{__name__}.{name}")
             if args.quick and getattr(mod, "LONG", False) and not args.only:
                 new = [Row(name, "(family)", note="skipped by --quick (takes minutes): run --only " + name)]
             else:

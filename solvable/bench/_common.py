@@ -241,7 +241,7 @@ def format_table(rows: list[Row]) -> str:
 
 def markdown(rows: list[Row], info: dict, argv: list[str], wall: float) -> str:
     out = ["# solvable benchmarks", "",
-           f"Command: `python -m bench {' '.join(argv)}`; total wall time {wall:.0f} s.", "",
+           f"Command: `solvable bench {' '.join(argv)}`; total wall time {wall:.0f} s.", "",
            "Ratios are medians of per-round paired ratios (interquartile range in brackets); "
            "see `docs/performance.md` for what each row means.", "",
            "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]

@@ -1,21 +1,27 @@
 """Family ``spins``: single-site spin updates, Numba vs plain C vs vectorised NumPy.
 
-Models: a periodic 2-D lattice (L x L, coupling 0.44, near the critical point) and a
-dense pairwise model (Sherrington-Kirkpatrick couplings N(0, 1/n), n = 256). Dynamics:
-random-scan heat bath and random-scan Metropolis, k single-site updates per chain.
+Models: a periodic 2-D lattice (L x L, coupling 0.44, near the critical point; one
+chain) and dense pairwise models (Sherrington-Kirkpatrick couplings N(0, 1/n),
+n = 128 and 512; 64 chains x 20 000 updates). Dynamics: random-scan heat bath and
+random-scan Metropolis, k single-site updates per chain.
 
 Contenders, one core each (``time.thread_time``):
 
 * **numba** -- ``solvable.kernels.spins.run_chains`` (the kernel behind
   ``solvable.ising.simulate``), one chain;
-* **C -O2** -- ``bench/c/spins.c``, the same loop and the same random numbers, compiled
-  now with ``cc -O2`` (and, for information, ``-O3 -march=native``);
+* **C -O2** -- ``solvable/bench/c/spins.c``, the same loop and the same random numbers,
+  compiled now with ``cc -O2`` (and, for information, ``-O3 -march=native``): for the
+  lattice with CSR neighbour lists, for dense J the plain row loop
+  ``for (j = 0; j < n; j++) H[j] += J[i*n + j] * d`` over the full matrix (the CSR
+  loop on the dense model is shown for information);
 * **NumPy** -- the best vectorised form: a checkerboard sweep for the lattice (all sites
   of one colour at once), and for the dense model many chains at once (one random site
   per chain per step, fields updated with a row of J).
 
-Bars (issue 7): numba >= 0.5x the C rate and >= 20x the NumPy rate; several chains on
-2 threads within 80% of linear speed-up (wall clock).
+Bars: numba >= 0.5x the CSR C rate on the lattice (issue 7), >= 0.8x the dense-row C
+rate for dense J (issue 14), >= 20x the NumPy rate; several chains on 2 threads within
+80% of linear speed-up (wall clock). The ratio is C time / numba time per update
+(> 1: numba faster).
 """
 from __future__ import annotations
 
@@ -109,6 +115,30 @@ def load_c(flags=("-O2",)):
     return f
 
 
+def load_c_dense(flags=("-O2",)):
+    """``run_chains_dense`` of bench/c/spins.c: a full n x n J, contiguous row update."""
+    lib = compile_c("spins", flags)
+    f = lib.run_chains_dense
+    f.restype = None
+    f.argtypes = [ctypes.POINTER(ctypes.c_int8), ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double),
+                  ctypes.POINTER(ctypes.c_double), ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
+                  ctypes.POINTER(ctypes.c_uint64)]
+    return f
+
+
+def c_dense_runner(f, ch: Chains, J: np.ndarray, code: int, n_steps: int):
+    """The dense-row C loop on the chains ``ch`` (``J`` the full matrix behind ``ch``'s lists)."""
+    J = np.ascontiguousarray(J, dtype=np.float64)
+    args = (ptr(ch.spins, ctypes.c_int8), ptr(ch.fields, ctypes.c_double), ptr(J, ctypes.c_double),
+            ptr(ch.h, ctypes.c_double), ch.spins.shape[0], ch.spins.shape[1], n_steps, code,
+            ptr(ch.states, ctypes.c_uint64))
+
+    def run():
+        f(*args)
+    run.J = J  # keep the matrix alive with the closure
+    return run
+
+
 def c_runner(f, ch: Chains, code: int, n_steps: int):
     args = (ptr(ch.spins, ctypes.c_int8), ptr(ch.fields, ctypes.c_double), ptr(ch.indptr, ctypes.c_int64),
             ptr(ch.indices, ctypes.c_int64), ptr(ch.weights, ctypes.c_double), ptr(ch.h, ctypes.c_double),
@@ -176,71 +206,88 @@ def numpy_dense_chains(J: np.ndarray, h: np.ndarray, metropolis: bool, n_chains:
 # --------------------------------------------------------------------------------------
 # the family
 # --------------------------------------------------------------------------------------
+def _c_or_none(loader, flags, rows, label):
+    try:
+        return loader(flags)
+    except NotAvailable as exc:
+        if rows is not None:
+            rows.append(Row(FAMILY, label, note=f"skipped: {exc}"))
+        return None
+
+
 def run(quick: bool = False) -> list[Row]:
     K, _ = _kernels()
     codes = {"heat bath": K.RANDOM_HB, "Metropolis": K.RANDOM_MET}
     rows: list[Row] = []
-    try:
-        c_o2 = load_c(("-O2",))
-    except NotAvailable as exc:
-        c_o2 = None
-        rows.append(Row(FAMILY, "C baseline", note=f"skipped: {exc}"))
-    try:
-        c_nat = load_c(("-O3", "-march=native")) if c_o2 is not None else None
-    except NotAvailable:
-        c_nat = None
+    c_csr = _c_or_none(load_c, ("-O2",), rows, "C baseline (CSR)")
+    c_dense = _c_or_none(load_c_dense, ("-O2",), None, "")
+    c_csr_nat = _c_or_none(load_c, ("-O3", "-march=native"), None, "") if c_csr is not None else None
+    c_dense_nat = _c_or_none(load_c_dense, ("-O3", "-march=native"), None, "") if c_dense is not None else None
     reps = 5 if quick else 9
+    # lattice: one chain, sparse J -> the CSR C loop is what a C programmer writes
     L = 64 if quick else 128
-    n_dense = 256
-    J = dense_couplings(n_dense)
-    h_dense = np.zeros(n_dense)
-    models = {
-        f"lattice {L}x{L}": (lattice_csr(L), np.zeros(L * L)),
-        f"dense n={n_dense}": (dense_csr(J), h_dense),
-    }
-    for model, (csr, h) in models.items():
-        dense = model.startswith("dense")
+    for dyn, code in codes.items():
+        n_upd = 1_000_000 // (2 if quick else 1)
+        base = Chains(lattice_csr(L), np.zeros(L * L), 1, seed=1)
+        a, b, c = base.copy(), base.copy(), base.copy()
+        cont = {"numba": numba_runner(a, code, n_upd)}
+        if c_csr is not None:
+            cont["C -O2"] = c_runner(c_csr, b, code, n_upd)
+        if c_csr_nat is not None:
+            cont["C -O3 -march=native"] = c_runner(c_csr_nat, c, code, n_upd)
+        n_sw = max(1, n_upd // (L * L) // 4)
+        cont["NumPy"] = numpy_checkerboard(L, dyn == "Metropolis", n_sw, seed=2)
+        upd = {k: n_upd for k in cont}
+        upd["NumPy"] = n_sw * L * L
+        rows += _compare(cont, upd, reps, f"lattice {L}x{L}, {dyn}", {"C -O2": ("C -O2 (CSR lists)", 0.5),
+                         "C -O3 -march=native": ("C -O3 -march=native (CSR)", None),
+                         "NumPy": ("NumPy checkerboard", 20.0)})
+    # dense SK couplings: 64 chains (16 with --quick) x 20 000 random-site updates, one thread
+    n_chains = 16 if quick else 64
+    n_upd = 20_000
+    for n in (128, 512):
+        J = dense_couplings(n)
+        csr, h = dense_csr(J), np.zeros(n)
         for dyn, code in codes.items():
             metropolis = dyn == "Metropolis"
-            # ~0.05-0.2 s per contender and round
-            n_upd = (200_000 if dense else 1_000_000) // (2 if quick else 1)
-            base = Chains(csr, h, 1, seed=1)
-            ch_nb, ch_c, ch_cn = base.copy(), base.copy(), base.copy()
-            cont = {"numba": numba_runner(ch_nb, code, n_upd)}
-            if c_o2 is not None:
-                cont["C -O2"] = c_runner(c_o2, ch_c, code, n_upd)
-            if c_nat is not None:
-                cont["C -O3 -march=native"] = c_runner(c_nat, ch_cn, code, n_upd)
-            if dense:
-                n_np_chains = 64
-                n_np_steps = max(1, n_upd // n_np_chains // 4)
-                cont["NumPy"] = numpy_dense_chains(J, h_dense, metropolis, n_np_chains, n_np_steps, seed=2)
-                np_updates = n_np_chains * n_np_steps
-                np_desc = f"NumPy, {n_np_chains} chains vectorised"
-            else:
-                n_sw = max(1, n_upd // (L * L) // 4)
-                cont["NumPy"] = numpy_checkerboard(L, metropolis, n_sw, seed=2)
-                np_updates = n_sw * L * L
-                np_desc = "NumPy checkerboard"
-            with threads(1):
-                t = paired(cont, reps=reps)
-            upd = {k: n_upd for k in cont}
-            upd["NumPy"] = np_updates
-            per = {k: t[k] / upd[k] for k in cont}  # seconds per update, per round
-            case = f"{model}, {dyn}"
-            nb_rate = 1.0 / float(np.median(per["numba"]))
-            if "C -O2" in per:
-                r, sp = ratio(per, "C -O2", "numba")
-                rows.append(Row(FAMILY, case, rate(nb_rate, "upd/s"), "C -O2", r, sp, 0.5,
-                                note=f"C -O2 {rate(1 / float(np.median(per['C -O2'])), 'upd/s')}"))
-            if "C -O3 -march=native" in per:
-                r, sp = ratio(per, "C -O3 -march=native", "numba")
-                rows.append(Row(FAMILY, case, "", "C -O3 -march=native", r, sp, None))
-            r, sp = ratio(per, "NumPy", "numba")
-            rows.append(Row(FAMILY, case, "", np_desc, r, sp, 20.0,
-                            note=f"NumPy {rate(1 / float(np.median(per['NumPy'])), 'upd/s')}"))
+            base = Chains(csr, h, n_chains, seed=1)
+            ch = {k: base.copy() for k in ("numba", "dense", "csr", "dense_nat")}
+            cont = {"numba": numba_runner(ch["numba"], code, n_upd)}
+            if c_dense is not None:
+                cont["C -O2 dense row"] = c_dense_runner(c_dense, ch["dense"], J, code, n_upd)
+                cont["C -O2 CSR"] = c_runner(c_csr, ch["csr"], code, n_upd)
+            if c_dense_nat is not None:
+                cont["C -O3 -march=native dense row"] = c_dense_runner(c_dense_nat, ch["dense_nat"], J, code, n_upd)
+            n_np_chains = 64
+            n_np_steps = max(1, n_chains * n_upd // n_np_chains // 4)
+            cont["NumPy"] = numpy_dense_chains(J, h, metropolis, n_np_chains, n_np_steps, seed=2)
+            upd = {k: n_chains * n_upd for k in cont}
+            upd["NumPy"] = n_np_chains * n_np_steps
+            rows += _compare(cont, upd, reps, f"dense n={n}, {n_chains} chains, {dyn}",
+                             {"C -O2 dense row": ("C -O2 dense row", 0.8), "C -O2 CSR": ("C -O2 CSR lists", None),
+                              "C -O3 -march=native dense row": ("C -O3 -march=native dense row", None),
+                              "NumPy": ("NumPy, 64 chains vectorised", 20.0)})
+            if c_dense is not None and not np.array_equal(ch["numba"].spins, ch["dense"].spins):
+                raise RuntimeError("the dense C baseline and the kernel ended in different states")
     rows += scaling(K, quick)
     return rows
+
+
+def _compare(cont, upd, reps, case, refs) -> list[Row]:
+    """Time ``cont`` paired on one thread; one row per reference in ``refs`` {name: (label, bar)}."""
+    with threads(1):
+        t = paired(cont, reps=reps)
+    per = {k: t[k] / upd[k] for k in cont}  # seconds per update, per round
+    nb_rate = rate(1.0 / float(np.median(per["numba"])), "upd/s")
+    out, first = [], True
+    for name, (label, bar) in refs.items():
+        if name not in per:
+            continue
+        r, sp = ratio(per, name, "numba")
+        out.append(Row(FAMILY, case, nb_rate if first else "", label, r, sp, bar,
+                       note=f"{name} {rate(1 / float(np.median(per[name])), 'upd/s')}"))
+        first = False
+    return out
 
 
 _IDEAL = None
