@@ -37,10 +37,9 @@ ULA); CD-k on the MLE only for well-specified data or as k grows; Jarzynski on t
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm  # noqa: F401  (progress bars come from training.ascent)
 
 from . import _validate as V
 from . import langevin

@@ -434,8 +434,12 @@ def test_training_is_reproducible_and_divergence_is_reported(data2):
     X, _, _ = data2
     kw = dict(scheme="pcd", k=2, step=0.1, lr=0.5, n_iter=5, n_chains=50, seed=3, progress=False)
     assert np.array_equal(G.train(X, **kw).J, G.train(X, **kw).J)
-    # a step far too large for the data scale: eta*j crosses 2 and the chains blow up
+    # a fixed point exists (c >= 2 eta) but a learning rate far too large overshoots it:
+    # eta*j crosses 2 and the chains blow up
     with pytest.raises(solvable.DivergenceError, match="training iteration"):
+        G.train(X, scheme="pcd", k=50, step=0.25, lr=50.0, n_iter=200, n_chains=50, progress=False)
+    # data out of reach of the scheme: refused before training, with the solver's message
+    with pytest.raises(solvable.NoFixedPointError, match="2\\*eta"):
         G.train(X * 0.05, scheme="pcd", k=50, step=0.5, lr=5.0, n_iter=200, n_chains=50, progress=False)
 
 
@@ -548,10 +552,10 @@ def test_require_fixed_point_raises_the_solvers_error_before_training():
     with pytest.raises(solvable.NoFixedPointError) as solver:
         G.short_run_fixed_point(m, C, 10, step=0.1)
     with pytest.raises(solvable.NoFixedPointError) as pre:
-        G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.1)
+        G.require_fixed_point(m, C, scheme="short-run", k=10, step=0.1)
     assert str(pre.value) == str(solver.value)
     with pytest.raises(solvable.NoFixedPointError, match="2\\*eta"):
-        G._require_fixed_point(m, C, scheme="pcd", k=10, step=0.1)
-    G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.1, method="mala")  # no closed form: silent
-    G._require_fixed_point(m, C, scheme="jarzynski", k=10, step=0.1)  # MLE exists
-    G._require_fixed_point(m, C, scheme="short-run", k=10, step=0.001)
+        G.require_fixed_point(m, C, scheme="pcd", k=10, step=0.1)
+    G.require_fixed_point(m, C, scheme="short-run", k=10, step=0.1, method="mala")  # no closed form: silent
+    G.require_fixed_point(m, C, scheme="jarzynski", k=10, step=0.1)  # MLE exists
+    G.require_fixed_point(m, C, scheme="short-run", k=10, step=0.001)

@@ -12,7 +12,7 @@ from scipy import stats as sst
 from solvable import jarzynski as JZ
 from solvable.errors import DivergenceError
 
-Z = 5.0
+from solvable.testing import Z_MAX as Z, zscores  # suite-wide z tolerance (theory.md section 8)
 
 
 # ----------------------------------------------------------------------------- 1-D Gaussian toys
@@ -53,7 +53,8 @@ def exact_start(n, seed, shape=()):
 
 
 def z_of(est, exact, se):
-    return (est - exact) / se
+    """(est - exact) / se by solvable.testing.zscores (whose argument order is estimate, se, truth)."""
+    return zscores(est, se, exact)
 
 
 def checks(res, p_end, lz_exact):
@@ -387,14 +388,14 @@ def test_gaussian_jarzynski_scheme_with_mala_and_errors():
     r = G.train(x, scheme="jarzynski", method="mala", k=2, step=0.4, lr=0.05, n_iter=60, n_chains=500, seed=1,
                 progress=False)
     assert r.history["ess"].shape == (61,) and np.all(np.isfinite(r.history["log_z"]))
-    w = G._jarzynski_walkers(1, k=1, step=0.4, n_chains=10, method="mala", J0=np.eye(1), h0=np.zeros(1), seed=0)
+    w = G.jarzynski_walkers(1, k=1, step=0.4, n_chains=10, method="mala", J0=np.eye(1), h0=np.zeros(1), seed=0)
     assert w.rule == "move-reweight"
-    w = G._jarzynski_walkers(1, k=1, step=0.4, n_chains=10, method="ula", J0=np.eye(1), h0=np.zeros(1), seed=0)
+    w = G.jarzynski_walkers(1, k=1, step=0.4, n_chains=10, method="ula", J0=np.eye(1), h0=np.zeros(1), seed=0)
     assert w.rule == "ula"
     with pytest.raises(ValueError, match="positive definite"):
         G.train(x, scheme="jarzynski", k=1, step=0.4, lr=0.05, n_iter=2, n_chains=10, J0=-np.eye(1), progress=False)
     with pytest.raises(ValueError, match="step"):
-        G._jarzynski_walkers(1, k=1, step=None, n_chains=10, method="ula", J0=np.eye(1), h0=np.zeros(1), seed=0)
+        G.jarzynski_walkers(1, k=1, step=None, n_chains=10, method="ula", J0=np.eye(1), h0=np.zeros(1), seed=0)
 
 
 # ----------------------------------------------------------------------------- issue 13 section 4: tests that can fail
@@ -524,3 +525,29 @@ def test_weight_functions_reject_bad_input():
     with pytest.raises(ValueError, match="log_w0 must have the leading shape of x0"):
         JZ.anneal([{"mu": 0, "lam": 1}] * 2, np.zeros((4, 1)), energy=energy, move=make_mala(0.1),
                   log_w0=np.zeros(5))
+
+
+def _walkers_forced(n=4000, seed=52):
+    """JarzynskiWalkers (the training walkers) driven along the 50-step schedule with a resampling
+    at every update (ess_threshold = 1): z of log Z against the exact -0.5 log 3."""
+    sched = linear_schedule(2.0, 3.0, 50)
+    w = JZ.JarzynskiWalkers(energy, make_mala(0.3), lambda p, x, wt: {"m": wt @ x[:, 0]}, exact_start(n, seed),
+                            ess_threshold=1.0)
+    for l in range(50):
+        w.after_update(sched[l], sched[l + 1], (seed, l))
+    return w, (w.log_z - 0.5 * np.log(1 / 3)) / w.log_z_stderr
+
+
+def test_training_walkers_forced_resampling_and_planted_bugs(monkeypatch):
+    w, z = _walkers_forced()
+    assert w.n_resamples == 50 and abs(z) < Z
+    real = JZ._resample
+    with monkeypatch.context() as m:  # old log-weights kept after resampling
+        m.setattr(JZ, "_resample", lambda x, log_w, low, seed: (real(x, log_w, low, seed)[0], log_w,
+                                                                *real(x, log_w, low, seed)[2:]))
+        _, z_keep = _walkers_forced()
+    with monkeypatch.context() as m:  # log Z forgets the resampled segments
+        m.setattr(JZ, "log_z_ratio", lambda acc, log_w: JZ.log_mean_exp(log_w))
+        _, z_forget = _walkers_forced()
+    print(f"\ntraining walkers, 50 resamplings: z(log Z) = {z:.2f}; planted bugs z = {z_keep:.1f}, {z_forget:.1f}")
+    assert abs(z_keep) > 3 * Z and abs(z_forget) > 3 * Z
