@@ -85,10 +85,10 @@ def execute(name, *, quick=True, seed=0, out_dir=None, package=PACKAGE, meta=Non
     """Run one check; optionally draw and save its figures into ``out_dir``.
 
     Never raises for a failing or crashing check: an exception becomes a result with
-    status ``ERROR`` (and ``passed=False``) carrying the traceback. The run time of
-    ``run`` is stored in ``result.runtime_s``.
+    status ``ERROR`` (and ``passed=False``) carrying the traceback. The wall and CPU times of
+    ``run`` are stored in ``result.runtime_s`` and ``result.cpu_s``.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         mod = load(name, package)
         result = mod.run(quick=quick, seed=seed)
@@ -98,6 +98,7 @@ def execute(name, *, quick=True, seed=0, out_dir=None, package=PACKAGE, meta=Non
         return errored(name, traceback.format_exc(), seed=seed, quick=quick,
                        runtime_s=time.perf_counter() - t0)
     result.runtime_s = time.perf_counter() - t0
+    result.cpu_s = time.process_time() - c0
     result.seed, result.quick = seed, quick
     if out_dir is not None:
         save_figures(result, out_dir, package=package, meta=meta, formats=formats)

@@ -111,6 +111,8 @@ class CheckResult:
     params : the parameters of the run (model, k, step, chains, ...)
     seed, quick : how it was run
     runtime_s : wall time of ``run`` (filled by the harness)
+    cpu_s : CPU time of ``run``, all threads of the process (filled by the harness; on a loaded
+        machine it is the better measure of the check's cost)
     figures : paths of the written figures (filled by the harness)
     error_message : set when the check raised instead of returning (status ERROR)
     derived : what this project derived itself (the check module's ``DERIVED``), as
@@ -134,6 +136,7 @@ class CheckResult:
     seed: int = 0
     quick: bool = True
     runtime_s: float = math.nan
+    cpu_s: float = math.nan
     figures: list = dataclasses.field(default_factory=list)
     error_message: str | None = None
     derived: str = ""
@@ -163,6 +166,7 @@ class CheckResult:
             "seed": self.seed,
             "quick": self.quick,
             "runtime_s": self.runtime_s,
+            "cpu_s": self.cpu_s,
             "figures": list(self.figures),
             "params": self.params,
             "details": self.details,
@@ -240,9 +244,10 @@ def controlled(result_from, m, *args, factor=3.0, **kwargs):
     The result is built once while recording every decision made through
     :func:`decide_z`, :func:`decide_close` and :func:`within_printed`; then rebuilt once
     per decision with that one decision's tolerance exceeded ``factor``-fold
-    (a match moved to ``|z| + factor z_max``, a required mismatch shrunk to
-    ``z_max / factor``, a deterministic error grown by ``factor rtol``, a printed number
-    missed by ``factor`` half-units of its last digit). Each rebuilt verdict must be
+    (the z-scores that must hold moved to ``|z| + factor Z_MAX``, the deviations that
+    must be resolved shrunk to ``Z_MAX / factor``, both with the suite's :data:`Z_MAX`, so
+    a z limit loosened inside a check is caught; a deterministic error grown by
+    ``factor rtol``; a printed number missed by ``factor`` half-units of its last digit). Each rebuilt verdict must be
     FAIL; ``result.controls`` lists them, and a control that does not flip fails the
     check (the decision did not matter, or its tolerance was loose enough to absorb
     ``factor`` times itself). ``result_from`` must be a pure function of ``m``.
@@ -322,10 +327,16 @@ def decide_z(*, match=(), mismatch=(), z_max=Z_MAX):
     mm = np.abs(np.asarray(mismatch, dtype=float)).ravel()
     if m.size == 0 and mm.size == 0:
         raise ValueError("decide_z needs at least one z-score")
-    f = _record("z", f"{m.size} match, {mm.size} mismatch, z_max={z_max:g}")
-    if f is not None:  # must-FAIL control: the match moved by f z_max SE, the mismatch only z_max / f
-        m = m + f * Z_MAX
-        mm = np.minimum(mm, Z_MAX / f)
+    # must-FAIL controls (see controlled): the matches moved by f Z_MAX standard errors; separately, the
+    # required mismatches shrunk to Z_MAX / f (suite threshold: a z limit loosened in a check is caught)
+    if m.size:
+        f = _record("z match", f"{m.size} z-score(s) must be <= {z_max:g}")
+        if f is not None:
+            m = m + f * Z_MAX
+    if mm.size:
+        f = _record("z mismatch", f"{mm.size} deviation(s) must be resolved, |z| > {z_max:g}")
+        if f is not None:
+            mm = np.minimum(mm, Z_MAX / f)
     if np.any(np.isnan(m)) or np.any(np.isnan(mm)):
         return False, (float("nan") if m.size else None)
     passed = bool(np.all(m <= z_max) and np.all(mm > z_max))

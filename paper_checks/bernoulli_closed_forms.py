@@ -181,8 +181,15 @@ def _chains(n_chains, seed):
         h, _ = _h_star(mD, k, dyn, n)
         cmp = bernoulli.compare(mD, h, k, dynamics=dyn, times=list(times), n_chains=n_chains,
                                 seed=sub_seed(seed, 4101, i))
-        out.append({"dynamics": dyn, "k": k, "m_D": mD, "h": h, "times": cmp.times, "sampled": cmp.sampled,
-                    "se": cmp.se, "exact": cmp.exact, "z_data": cmp.z_data, "z_exact": cmp.z_exact})
+        entry = {"dynamics": dyn, "k": k, "m_D": mD, "h": h, "times": cmp.times, "sampled": cmp.sampled,
+                 "se": cmp.se, "exact": cmp.exact, "z_data": cmp.z_data, "z_exact": cmp.z_exact,
+                 "h_ml": np.asarray(bernoulli.mle(mD), dtype=float)}
+        if dyn == "parallel-metropolis":  # the figure's exact curve at every integer t (spin 0)
+            tt = np.arange(0, int(max(times)) + 1)
+            entry["exact_t"] = tt
+            entry["exact_m"] = np.array([float(np.ravel(bernoulli.magnetization(h, int(t), dynamics=dyn))[0])
+                                         for t in tt])
+        out.append(entry)
     return out
 
 
@@ -234,7 +241,25 @@ def measure(quick=True, seed=0):
         "existence": _existence(),
         "flows": _flows(),
         "n_chains": n_chains,
+        "curves": _curves(),
     }
+
+
+def _curves():
+    """The figure's analytic curves: h*(k) / h_ML for parallel Metropolis (k = 1..10) and Glauber (k > k_c),
+    h_ML, and the exact parallel-Metropolis magnetisation m_t(h*) at integer t for the parity runs."""
+    kk = np.arange(1, 11)
+    out = {"kk": kk, "m_D": list(M_TABLE), "h_ml": [], "hp": [], "ks": [], "hg": [], "parity_m": {}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoFixedPointWarning)
+        for mD in M_TABLE:
+            out["h_ml"].append(float(bernoulli.mle(mD)))
+            out["hp"].append([float(bernoulli.short_run_fixed_point(mD, int(k), dynamics="parallel-metropolis"))
+                              for k in kk])
+            ks = np.geomspace(-np.log(1 - mD) * 1.0005, 20, 120)
+            out["ks"].append(ks)
+            out["hg"].append([float(bernoulli.short_run_fixed_point(mD, k, dynamics="glauber")) for k in ks])
+    return out
 
 
 def evaluate(m, *, t_offset=0, z_max=Z_MAX):
@@ -344,9 +369,10 @@ def result_from(m, *, t_offset=0) -> CheckResult:
         details={"parts": parts, "table": m["table"], "glauber_h_star": glauber_rows,
                  "parallel_metropolis_h_star": parmet_rows, "parity_deviation": p["deviation"],
                  "t_offset": t_offset},
-        data={"chains": [{k: r[k] for k in ("dynamics", "k", "m_D", "h", "times", "sampled", "se", "exact")}
+        data={"chains": [{k: r[k] for k in ("dynamics", "k", "m_D", "h", "times", "sampled", "se", "exact", "exact_t",
+                                            "exact_m", "h_ml") if k in r}
                          for r in m["chains"]],
-              "parity": {k: p[k] for k in ("k", "m", "deviation")},
+              "parity": {k: p[k] for k in ("k", "m", "deviation")}, "curves": m["curves"],
               "flows": [{k: r[k] for k in ("dynamics", "n", "m_D", "k", "reach", "h_star", "traj", "min_slope")}
                         for r in m["flows"]],
               "flow_lr": FLOW_LR},
@@ -371,9 +397,9 @@ def draw(result):
         col = plotting.COLORS[c]
         mD = float(np.asarray(r["m_D"])[spin])
         h = float(np.asarray(r["h"])[spin])
-        tt = np.arange(0, int(max(r["times"])) + 1)
-        exact = np.array([float(bernoulli.magnetization(h, int(t), dynamics="parallel-metropolis")) for t in tt])
-        rel = "<" if h < float(bernoulli.mle(mD)) else ">"
+        tt = np.asarray(r["exact_t"])
+        exact = np.asarray(r["exact_m"])
+        rel = "<" if h < float(np.asarray(r["h_ml"]).ravel()[spin]) else ">"
         ax.plot(tt, exact, "-", color=col, lw=1.2,
                 label=rf"exact, $k={r['k']}$: $h^*={h:.4f}$ {rel} $h_{{\rm ML}}$")
         ax.errorbar(r["times"], np.asarray(r["sampled"])[:, spin], yerr=np.asarray(r["se"])[:, spin], fmt="o",
@@ -382,24 +408,20 @@ def draw(result):
     ax.axhline(mD, color="k", lw=0.9, ls="--", label=rf"data $m_D={mD:g}$")
     ax.set_xlabel("sampling time $t$ (parallel Metropolis steps)")
     ax.set_ylabel(r"magnetisation $m_t=\langle s\rangle_t$")
-    ax.set_title(r"(a) parity effect: $m_t=m_D$ at $t=k$ (dotted) only")
+    ax.set_title(r"(a) parity: $m_t=m_D$ at $t=k$ (dotted), not at other $t$")
     ax.legend(loc="lower right", fontsize=7.5)
     ax.set_ylim(-0.02, None)
     # (b) parallel Metropolis h*(k) / h_ML, (c) Glauber
-    kk = np.arange(1, 11)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NoFixedPointWarning)
-        for c, mD in enumerate(M_TABLE):
-            col = plotting.COLORS[c]
-            hml = float(bernoulli.mle(mD))
-            hp = np.array([float(bernoulli.short_run_fixed_point(mD, int(k), dynamics="parallel-metropolis"))
-                           for k in kk])
-            ab.plot(kk, hp / hml, "o-", color=col, ms=4, lw=1.0, label=rf"$m_D={mD:g}$")
-            kc = -np.log(1 - mD)
-            ks = np.geomspace(kc * 1.0005, 20, 120)
-            hg = np.array([float(bernoulli.short_run_fixed_point(mD, k, dynamics="glauber")) for k in ks])
-            ag.plot(ks, hg / hml, "-", color=col, label=rf"$m_D={mD:g}$, $k_c={kc:.2f}$")
-            ag.axvline(kc, color=col, lw=0.9, ls=":")
+    cv = d["curves"]
+    kk = np.asarray(cv["kk"])
+    for c, mD in enumerate(cv["m_D"]):
+        col = plotting.COLORS[c]
+        hml = cv["h_ml"][c]
+        ab.plot(kk, np.asarray(cv["hp"][c]) / hml, "o-", color=col, ms=4, lw=1.0, label=rf"$m_D={mD:g}$")
+        ks = np.asarray(cv["ks"][c])
+        kc = -np.log(1 - mD)
+        ag.plot(ks, np.asarray(cv["hg"][c]) / hml, "-", color=col, label=rf"$m_D={mD:g}$, $k_c={kc:.2f}$")
+        ag.axvline(kc, color=col, lw=0.9, ls=":")
     ab.axhline(1.0, color="k", lw=0.9, label=r"$h_{\rm ML}=\operatorname{atanh}m_D$")
     ab.set_xlabel(r"training time $k$ (parallel Metropolis steps)")
     ab.set_ylabel(r"$h^*(k)\,/\,h_{\rm ML}$")
@@ -419,9 +441,11 @@ def draw(result):
         col = plotting.COLORS[c]
         traj = np.asarray(r["traj"])
         it = np.arange(traj.size)
-        unit = "t" if r["dynamics"] == "glauber" else "K"
+        # one symbol for the training length: k (sweeps in continuous time for Glauber, single-site
+        # updates for the random-scan heat bath)
+        unit = "sweeps" if r["dynamics"] == "glauber" else "updates"
         n_txt = "" if r["n"] is None else rf", $n={r['n']}$"
-        ac.plot(it, traj, color=col, label=rf"{r['dynamics']}{n_txt}, $m_D={r['m_D']:g}$, ${unit}={r['k']:g}$")
+        ac.plot(it, traj, color=col, label=rf"{r['dynamics']}{n_txt}, $m_D={r['m_D']:g}$, $k={r['k']:g}$ {unit}")
         if r["min_slope"] > 0:
             ac.plot(it, it * r["min_slope"], ls="--", color=col, lw=0.9,
                     label=rf"bound $\gamma\,(|m_D|-(1-a_k))\,\ell$, slope {r['min_slope']:.3f}")

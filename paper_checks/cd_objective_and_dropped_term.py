@@ -213,8 +213,25 @@ def draw(result):
     ax.plot(*th, "o", color="k", ms=4)
     ax.set_xlabel(r"$\mu$")
     ax.set_ylabel(r"$\log\lambda$")
-    ax.set_title(r"$\mathrm{CD}_3$ contours; step at $(\mu,\log\lambda)=(0.1,\log2)$ ($\times2.5$)", fontsize=10)
+    ax.set_title(r"$\mathrm{CD}_3$ contours; step at $(\mu,\log\lambda)=(0.1,\log2)$, arrows $2.5\times$ the gradient",
+                 fontsize=9.5)
     ax.legend(loc="upper right", fontsize=7.5, framealpha=0.9, frameon=True)
+    # inset: the same three vectors from one origin, magnified so that the two parts separate
+    ins = ax.inset_axes([0.02, 0.5, 0.32, 0.4])
+    tot, prac = -g["total"], -g["minus_delta"]
+    for start, end, col in ((np.zeros(2), tot, plotting.COLORS[0]), (np.zeros(2), prac, plotting.COLORS[1]),
+                            (prac, tot, plotting.COLORS[2])):
+        ins.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color=col, lw=1.6,
+                                                              mutation_scale=12))
+    pts = np.array([np.zeros(2), tot, prac])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = 0.15 * (hi - lo).max()
+    ins.set_xlim(lo[0] - pad, hi[0] + pad)
+    ins.set_ylim(lo[1] - pad, hi[1] + pad)
+    ins.set_xticks([])
+    ins.set_yticks([])
+    ins.set_xlabel("the same vectors, magnified", fontsize=7, labelpad=2)
+    ins.set_facecolor("white")
     sl = {k: np.asarray(v) for k, v in d["slices"].items()}
     for axis, x, key, xlab, x0 in ((ay, sl["mu"], "mu", r"$\mu$", mu_D),
                                    (az, sl["loglam"], "ll", r"$\log\lambda$", np.log(lam_D))):

@@ -226,7 +226,7 @@ def draw(result):
     (table) and the chains' variance at each root (points with 1 SE bars)."""
     from solvable import plotting
 
-    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=4.0)
+    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=5.0)
     cs = np.geomspace(0.05, 12.0, 60)
     ks = (0.05, 0.5, 1, 5, 20)
     for i, k in enumerate(ks):
@@ -245,7 +245,7 @@ def draw(result):
     ax.set_xlabel(r"data variance $c$ (start variance $v_0=1$)")
     ax.set_ylabel(r"$c\,j^*$  (= 1 for maximum likelihood)")
     ax.set_title("continuous-time Langevin: short-run fixed point $j^*(c;k)$")
-    ax.legend(ncol=2, loc="upper right", frameon=True, framealpha=0.9, edgecolor="none")
+    plotting.legend_below(ax, ncol=4)
 
     eta, k = ULA_STEP, ULA_K
     jj = np.linspace(-0.5, 2 / eta + 0.5, 600)
@@ -266,5 +266,5 @@ def draw(result):
     ay.set_ylabel(r"variance at $t=k$ from $v_0=1$")
     ay.set_title(r"ULA: two roots $j_\pm=(1\mp\sqrt{r^*})/\eta$ per $c$")
     ay.set_ylim(0.07, 12)
-    ay.legend(ncol=2, loc="upper center", fontsize=7.5, frameon=True, framealpha=0.95, edgecolor="none")
+    plotting.legend_below(ay, ncol=3, fontsize=7.5)
     return fig

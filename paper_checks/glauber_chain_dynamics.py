@@ -146,8 +146,26 @@ def measure(quick=True, seed=0):
     """All numbers: master equation vs ODE, Bessel vs ring, short-run fixed points, chains."""
     n_chains = 20_000 if quick else 200_000
     master, g1_ring8 = _master_vs_ode()
+    chains = _chains(n_chains, seed)
     return {"master": master, "G1_t1_ring8": g1_ring8, "bessel": _bessel_vs_ring(), "short_run": _short_run(),
-            "chains": _chains(n_chains, seed), "n_chains": n_chains}
+            "chains": chains, "n_chains": n_chains, "curves": _curves(chains)}
+
+
+def _curves(chains):
+    """The figure's closed-form curves: sup_kappa G1(t), G1(t) on the ring at each chain run's kappa*,
+    and kappa*(k) for k above k_c (where sup G1(k_c) = G1_D)."""
+    from scipy.optimize import brentq
+
+    G1D = float(np.tanh(KAPPA_DATA))
+    t_fine = np.linspace(0, 10, 201)
+    k_c = brentq(lambda k: float(gc.sup_nn_correlation(k)) - G1D, 0.5, 5.0)
+    ks = np.concatenate([np.geomspace(k_c * 1.002, 3, 50), np.geomspace(3, 30, 30)[1:]])
+    ring = []
+    for r in chains:
+        t_r = np.linspace(0, max(r["times"]), 121)
+        ring.append({"t": t_r, "G1": gc.pair_correlations(t_r, r["kappa_ring"], N_SIM)[:, 1]})
+    return {"t_fine": t_fine, "sup_G1": gc.sup_nn_correlation(t_fine), "k_c": k_c, "ks": ks,
+            "kappa": np.array([gc.short_run_fixed_point(G1D, k) for k in ks]), "ring": ring}
 
 
 def evaluate(m, *, t_offset=0.0, z_max=Z_MAX):
@@ -225,7 +243,7 @@ def result_from(m, *, t_offset=0.0) -> CheckResult:
         details={"parts": parts},
         data={"chains": [{k: r[k] for k in ("k", "kappa_ring", "times", "sampled", "se", "G1_data")}
                          for r in m["chains"]], "kappa_star": sr["kappa_star"], "G1_data": sr["G1_data"],
-              "n_chains": m["n_chains"]},
+              "n_chains": m["n_chains"], "curves": m["curves"]},
         params={"N_exact": N_EXACT, "kappa": KAPPA, "N_long": N_LONG, "kappa_data": KAPPA_DATA, "N_sim": N_SIM,
                 "chain_times": {str(k): v for k, v in CHAIN_TIMES.items()}, "n_chains": m["n_chains"],
                 "start": "uniform spins"},
@@ -235,20 +253,17 @@ def result_from(m, *, t_offset=0.0) -> CheckResult:
 def draw(result):
     """Left: G1(t) on the ring at kappa*(k), k = 2, 5 (lines: closed form; points: chains, 1 SE), the data
     G1_D and the reachable sup_kappa G1(t). Right: kappa*(k) vs k, diverging at k_c where sup G1(k_c) = G1_D."""
-    from scipy.optimize import brentq
-
     from solvable import plotting
 
     d = result.data
     G1D = d["G1_data"]
+    cv = d["curves"]
     fig, (ax, ak) = plotting.subplots(1, 2, width=10.4, height=4.2)
-    t_fine = np.linspace(0, 10, 201)
-    ax.plot(t_fine, gc.sup_nn_correlation(t_fine), "k--", lw=1,
+    ax.plot(cv["t_fine"], cv["sup_G1"], "k--", lw=1,
             label=r"$\sup_\kappa G_1(t)=1-e^{-2t}[I_0(2t)+I_1(2t)]$")
     for c, r in enumerate(d["chains"]):
         col = plotting.COLORS[c]
-        t_r = np.linspace(0, max(r["times"]), 121)
-        ax.plot(t_r, gc.pair_correlations(t_r, r["kappa_ring"], N_SIM)[:, 1], "-", color=col,
+        ax.plot(cv["ring"][c]["t"], cv["ring"][c]["G1"], "-", color=col,
                 label=rf"$k={r['k']:g}$: $\kappa^*={r['kappa_ring']:.4f}$ (closed form)")
         ax.errorbar(r["times"], np.asarray(r["sampled"])[:, 0], yerr=np.asarray(r["se"])[:, 0], fmt="o", ms=4,
                     color=col, mfc="white", label=rf"chains, $k={r['k']:g}$ (1 SE)")
@@ -259,9 +274,7 @@ def draw(result):
     ax.set_title(f"ring of {N_SIM} spins from uniform start; $t=k$ dotted")
     ax.set_ylim(-0.02, 1.0)
     ax.legend(loc="lower right", fontsize=7.5)
-    k_c = brentq(lambda k: float(gc.sup_nn_correlation(k)) - G1D, 0.5, 5.0)
-    ks = np.concatenate([np.geomspace(k_c * 1.002, 3, 50), np.geomspace(3, 30, 30)[1:]])
-    kap = np.array([gc.short_run_fixed_point(G1D, k) for k in ks])
+    k_c, ks, kap = cv["k_c"], np.asarray(cv["ks"]), np.asarray(cv["kappa"])
     ak.plot(ks, kap, "-", color=plotting.COLORS[0], label=r"$\kappa^*(k)$: $G_1(k;\kappa^*)=G_1^D$ (Bessel)")
     kk = np.array(sorted(d["kappa_star"], key=float), dtype=float)
     ak.plot(kk, [d["kappa_star"][k] for k in sorted(d["kappa_star"], key=float)], "o", color=plotting.COLORS[1],

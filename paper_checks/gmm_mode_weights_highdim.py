@@ -6,8 +6,8 @@ a two-mode unit-covariance mixture with learnable means and log-weights trained 
 (step 0.1) from means near 0 and equal weights ends with the data's weights under
 Jarzynski-weighted PCD and with wrong weights under PCD and CD.
 
-Scaled down for two CPU cores: quick mode d = 10, 2000 data, 1000 walkers, 3000 updates,
-4 seeds; full mode d = 50, 4000 data, 2000 walkers (the paper used :math:`10^4`), 8 seeds.
+Scaled down for two CPU cores: quick mode d = 10, 2000 data, 1000 walkers, 2500 updates,
+6 seeds; full mode d = 50, 4000 data, 2000 walkers (the paper used :math:`10^4`), 8 seeds.
 The same account as the 1-D check (:mod:`paper_checks.gmm_mode_weights_1d`): once the modes
 separate along :math:`e_1` no walker crosses the barrier (the walker fractions freeze, drawn
 in the middle panel); PCD walkers keep the split of the early unimodal phase, so the weight
@@ -39,7 +39,7 @@ def setup(quick):
 def settings(quick):
     """Training budget: learning rate, iterations, walkers, seeds, tail fraction."""
     if quick:
-        return {"lr": 0.01, "n_iter": 3000, "n_walkers": 1000, "n_seeds": 4, "tail": 0.25, "k": 1}
+        return {"lr": 0.01, "n_iter": 2500, "n_walkers": 1000, "n_seeds": 6, "tail": 0.25, "k": 1}
     return {"lr": 0.01, "n_iter": 4000, "n_walkers": 2000, "n_seeds": 8, "tail": 0.25, "k": 1}
 
 
@@ -54,7 +54,7 @@ def result_from(m, *, target=None) -> CheckResult:
 
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
-    """Quick: d = 10, 3000 updates, 1000 walkers, 4 seeds; full: d = 50, 4000 updates, 2000 walkers, 8 seeds."""
+    """Quick: d = 10, 2500 updates, 1000 walkers, 6 seeds; full: d = 50, 4000 updates, 2000 walkers, 8 seeds."""
     return controlled(result_from, measure(quick, seed))
 
 

@@ -37,7 +37,7 @@ from .jarzynski_log_z_resampling import STEP, energy, grad, schedule
 
 CLAIM = ("ULA, MALA and heat-bath Jarzynski walkers along one schedule: all exact (Z ratio, mean, variance); "
          "the heat bath's Var A matches its closed form and is the smallest; biased heat-bath order > 3 Z_MAX SE off")
-SOURCE = with_section(P3, "6.1-6.2 (kernel choice affects only the variance); theory.md 9.7 schedule")
+SOURCE = with_section(P3, "6.1-6.2 (the kernel choice affects only the variance), 9.7 schedule")
 DERIVED = "the closed form of E A and Var A for an exact heat-bath kernel on a Gaussian schedule"
 
 FAIL_FACTOR = 3.0
@@ -162,8 +162,8 @@ def result_from(m) -> CheckResult:
              f"z {z['Var A MALA - heat bath']:+.1f}")
     return make_result(
         __name__,
-        prediction=(f"every kernel: Z ratio {ex['ratio']:.5f}, mean {ex['mean']:g}, variance {ex['var']:.4f}; heat bath "
-                    f"E A = {m['heat_bath_mean_a']:.5f}, Var A = {m['heat_bath_var_a']:.5f} (closed form); "
+        prediction=(f"every kernel: Z ratio {ex['ratio']:.5f}, mean {ex['mean']:g}, variance {ex['var']:.4f}; "
+                    f"heat bath E A = {m['heat_bath_mean_a']:.5f}, Var A = {m['heat_bath_var_a']:.5f} (closed form); "
                     "Var A(ULA), Var A(MALA) > Var A(heat bath)"),
         measurement=meas,
         passed=ok,

@@ -23,12 +23,12 @@ import numpy as np
 
 from solvable import jarzynski as JZ
 
-from ._result import Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se, with_section
-from .gmm_mode_weights_1d import CHCV
+from ._result import (CARBONE2023, Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se,
+                      with_section)
 
 CLAIM = ("Jarzynski/SMC Z-hat is unbiased with no, forced (every step) and adaptive resampling, even with N = 20 "
          "walkers; log Z-hat is biased low; the naive ULA increment is > 3 Z_MAX SE off")
-SOURCE = with_section(CHCV, "theory.md 6.3, 9.7 (J4); Del Moral, Doucet, Jasra 2006")
+SOURCE = with_section(CARBONE2023, "6.3, 9.7 (J4); SMC: Del Moral, Doucet, Jasra 2006")
 DERIVED = "the Gaussian test schedule and its exact Z ratio (theory.md 9.7)"
 
 STEP = 0.3

@@ -11,7 +11,8 @@ mixture, ULA :math:`\eta=0.02`, k = 12, :math:`p_0=\mathcal N(0,I)`). Measured:
 * samples of 20 000 fresh chains at t = 0, k, 10k (figure); the readout features against the data
   (chains' SE): match at t = k, mismatch at t = 10k; the mean exact log-density of the data law
   :math:`\langle\log p_D(x)\rangle` of the samples is reported (no verdict: not a trained statistic);
-* interpolation :math:`z_\varrho=\varrho z_1+\sqrt{1-\varrho^2}z_2` of 100 000 independent pairs (250 000 in full mode) (derived here,
+* interpolation :math:`z_\varrho=\varrho z_1+\sqrt{1-\varrho^2}z_2` of 100 000 independent pairs (250 000 in
+  full mode; derived here,
   theory.md 3.8: :math:`z_\varrho\sim p_0` exactly) gives data-like samples at every :math:`\varrho`
   (readout max|z| <= Z at t = k), while the linear mix :math:`(z_1+z_2)/2` (variance 1/2, not
   :math:`p_0`) does not (> Z) -- the negative control;
@@ -118,7 +119,7 @@ def result_from(m, t_claim=K) -> CheckResult:
         prediction=(f"readout max|z| <= {Z_MAX:g} at t = {t_claim} and for every interpolated start (rho in "
                     f"{[round(r, 3) for r in RHOS]}); > {Z_MAX:g} at t = 10k and for the linear mix; "
                     "median reconstruction error / data scale <= 1e-10"),
-        measurement=(f"readout max|z|: " + ", ".join(f"t={t}: {z:.1f}" for t, z in z_at.items())
+        measurement=("readout max|z|: " + ", ".join(f"t={t}: {z:.1f}" for t, z in z_at.items())
                      + "; interpolated: " + ", ".join(f"{z:.1f}" for z in m["z_interp"])
                      + f"; linear mix: {m['z_linear']:.1f}; <log p_D(x)>: data {lpd[0]:.3f}+-{lpd[1]:.3f}, "
                      + ", ".join(f"t={t}: {v[0]:.3f}+-{v[1]:.3f}" for t, v in lp.items())

@@ -13,7 +13,7 @@ Run: the 2-D mixture of four Gaussians (``datasets.mixture_2d(2000, n_modes=4, r
 :math:`\eta=0.02`, k = 12; :func:`solvable.neural.train_short_run`: 500 updates of every parameter
 (500 chains, lr 0.05), then 1500 updates of the linear parameters in whitened coordinates (1000
 chains) and their tail average. Two variants: the confinement a = 0.1 fixed, and a trained. Then
-20 000 fresh chains (50 000 in full mode) at t = 0, k/2, k, 2k, 4k, 10k; z-scores against the
+40 000 fresh chains at t = 0, k/2, k, 2k, 4k, 10k; z-scores against the
 empirical data averages (the targets the training matched; chains' SE only).
 
 Verdict: readout features max|z| <= Z at t = k (both variants, every seed); > Z at t = 0 and at every
@@ -81,15 +81,17 @@ def _measure_one(net, theta, data, n_chains, seed):
 def measure(quick=True, seed=0):
     """Train both variants (fixed and trained confinement; full mode: fixed for three seeds) and measure."""
     data = data_set()
-    n_chains = 20_000 if quick else 50_000
+    n_chains = 40_000  # the tail-averaged readout reaches the fixed point to about this precision
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
-    out = {"fixed": [], "trained": [], "seeds": seeds, "n_chains": n_chains, "phase1_warnings": 0}
+    out = {"fixed": [], "trained": [], "seeds": seeds, "n_chains": n_chains, "phase1_warnings": 0,
+           "phase2_warnings": []}
     for i, s in enumerate(seeds):
         for variant in (("fixed", "trained") if i == 0 else ("fixed",)):
             net, res = trained(sub_seed(s, 7101), train_confinement=(variant == "trained"))
             row = _measure_one(net, res["theta"], data, n_chains, sub_seed(s, 7102))
             row["a"] = float(net.unpack(res["theta"])[3])
             out["phase1_warnings"] += len(res["phase1_warnings"])
+            out["phase2_warnings"] += [f"seed {s}, a {variant}: {w}" for w in res["phase2_warnings"]]
             out[variant].append(row)
     return out
 
@@ -110,7 +112,7 @@ def evaluate(m, t_claim=K, z_max=Z_MAX):
 
 
 def run(quick: bool = True, seed: int = 0) -> CheckResult:
-    """Quick: one seed, 2e4 chains; full: three seeds for the fixed confinement, 5e4 chains."""
+    """Quick: one seed; full: three seeds for the fixed confinement; 4e4 test chains each."""
     return controlled(result_from, measure(quick, seed))
 
 
@@ -126,7 +128,9 @@ def result_from(m, t_claim=K) -> CheckResult:
             + "; ".join(_fmt(r["z_features"]) for r in m["fixed"])
             + f"; a trained: {_fmt(tr['z_features'])}. z of |x|^2/2: a fixed {_fmt(f0['z_x2'])}, a trained "
             f"{_fmt(tr['z_x2'])} (trained a = {tr['a']:.3f}). z of <E>: a fixed {_fmt(f0['z_energy'])}, "
-            f"a trained {_fmt(tr['z_energy'])}")
+            f"a trained {_fmt(tr['z_energy'])}"
+            + (f"; readout phase still drifting in {len(m['phase2_warnings'])} run(s): "
+               + m["phase2_warnings"][0][:200] if m["phase2_warnings"] else ""))
     return make_result(
         __name__,
         prediction=(f"readout features: max|z| <= {Z_MAX:g} at t = {t_claim}, > {Z_MAX:g} at t = 0 and t >= 4k; "
@@ -138,7 +142,7 @@ def result_from(m, t_claim=K) -> CheckResult:
         details={"times": times, "seeds": m["seeds"], "z_features_fixed": [r["z_features"] for r in m["fixed"]],
                  "z_features_trained": tr["z_features"], "z_x2_fixed": f0["z_x2"], "z_x2_trained": tr["z_x2"],
                  "z_energy_fixed": f0["z_energy"], "z_energy_trained": tr["z_energy"], "a_trained": tr["a"],
-                 "phase1_runaway_warnings": m["phase1_warnings"]},
+                 "phase1_runaway_warnings": m["phase1_warnings"], "phase2_runaway_warnings": m["phase2_warnings"]},
         data={"times": times, "k": K, "z_features_fixed": [r["z_features"] for r in m["fixed"]],
               "z_features_trained": tr["z_features"], "z_x2_fixed": f0["z_x2"], "z_x2_trained": tr["z_x2"],
               "z_energy_fixed": f0["z_energy"], "z_energy_trained": tr["z_energy"]},
@@ -170,8 +174,9 @@ def draw(result):
     ax.set_ylabel(r"max $|z|$, readout features $\langle\varphi_j\rangle$")
     ax.set_title("MLP energy, short-run k = 12: readout identity")
     ax.legend(fontsize=8, loc="upper right")
-    for key, lab, c, mk in (("z_x2_fixed", r"$|x|^2/2$, a fixed", 0, "o-"), ("z_x2_trained", r"$|x|^2/2$, a trained", 1, "s--"),
-                            ("z_energy_fixed", r"$E$, a fixed", 2, "o:"), ("z_energy_trained", r"$E$, a trained", 3, "s:")):
+    lines = (("z_x2_fixed", r"$|x|^2/2$, a fixed", 0, "o-"), ("z_x2_trained", r"$|x|^2/2$, a trained", 1, "s--"),
+             ("z_energy_fixed", r"$E$, a fixed", 2, "o:"), ("z_energy_trained", r"$E$, a trained", 3, "s:"))
+    for key, lab, c, mk in lines:
         ay.plot(t, d[key], mk, color=plotting.COLORS[c], label=lab)
     ay.axhspan(-Z_MAX, Z_MAX, color="0.9", zorder=0)
     plotting.mark_k(ay, d["k"], label=False)

@@ -174,7 +174,7 @@ def draw(result):
 
     d = result.data
     c = np.asarray(d["c"])
-    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=3.9)
+    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=4.6)
     etas = np.asarray(d["eta_grid"])
     j_curve = np.asarray(d["j_curve"])
     marker = {("pcd", "ula"): "o", ("pcd", "mala"): "s", ("cd", "ula"): "^"}
@@ -223,5 +223,5 @@ def draw(result):
     ay.set_xlabel(rf"training iteration ($\gamma={lr:g}$, then $\gamma/2$)")
     ay.set_ylabel(r"$c\,j$")
     ay.set_title(rf"trajectories at $\eta={STEP:g}$ (running mean of {win} it.)")
-    ay.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=4)  # below: keeps the data clear
+    plotting.legend_below(ay, ncol=4)
     return fig

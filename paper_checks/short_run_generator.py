@@ -75,6 +75,9 @@ def measure(quick=True, seed=0):
     A = np.linalg.matrix_power(np.eye(2) - STEP * J, K)
     mu_e = np.linalg.solve(J, h)
     out = {"J": J, "h": h, "decay": fl.decay, "cond": fl.condition_number, "n": n, "mean_D": mean_D, "cov_D": cov_D}
+    # the figure's interpolation path in latent space and through the noise-free flow map
+    path_z = generator.interpolate(np.array([-1.8, 1.2]), np.array([1.6, 1.4]), np.linspace(0, 1, 60))
+    out["path"] = {"z": path_z, "x": fl(path_z), "mu_ebm": fl.mu_ebm}
 
     # --- reconstruction of data points (deterministic)
     rng = np.random.default_rng(sub_seed(seed, 7401))
@@ -206,7 +209,8 @@ def result_from(m, **kw) -> CheckResult:
         data={"samples": m["samples"], "sweep": m["sweep"], "rate": m["rate"], "cond": m["cond"],
               "interp": [{k: r[k] for k in ("rho", "var_z", "var_z_se")} for r in m["interp"]],
               "shifted": [{k: r[k] for k in ("rho", "mean", "se", "pred")} for r in m["shifted"]],
-              "mean_D": m["mean_D"], "cov_D": m["cov_D"], "J": m["J"], "h": m["h"], "m0_shifted": M0_SHIFTED},
+              "mean_D": m["mean_D"], "cov_D": m["cov_D"], "J": m["J"], "h": m["h"], "m0_shifted": M0_SHIFTED,
+              "path": m["path"]},
         params={"eigenvalues": EIGENVALUES, "angle": ANGLE, "mean": MEAN, "step": STEP, "k": K, "p0": "N(0, I)",
                 "n_samples": m["n"], "rhos": RHOS},
     )
@@ -220,8 +224,6 @@ def draw(result):
 
     d = result.data
     z, x = (np.asarray(v) for v in d["samples"])
-    J, h = np.asarray(d["J"]), np.asarray(d["h"])
-    fl = generator.flow(J, h, result.params["k"], step=result.params["step"])
     fig, (ax, ay, az) = plotting.subplots(1, 3, width=13.5, height=4.2)
     ax.plot(z[:, 0], z[:, 1], ".", ms=1.5, color="0.7")
     ax.plot(x[:, 0], x[:, 1], ".", ms=1.5, color=plotting.COLORS[0], alpha=0.5)
@@ -231,13 +233,10 @@ def draw(result):
     th = np.linspace(0, 2 * np.pi, 200)
     ell = np.asarray(d["mean_D"]) + (2 * np.stack([np.cos(th), np.sin(th)], 1) * np.sqrt(w)) @ U.T
     ax.plot(ell[:, 0], ell[:, 1], color="k", lw=1.4, label=r"data $2\sigma$ ellipse")
-    z1, z2 = np.array([-1.8, 1.2]), np.array([1.6, 1.4])
-    rr = np.linspace(0, 1, 60)
-    path_z = generator.interpolate(z1, z2, rr)
-    path_x = fl(path_z)
+    path_z, path_x = np.asarray(d["path"]["z"]), np.asarray(d["path"]["x"])
     ax.plot(path_z[:, 0], path_z[:, 1], "--", color=plotting.COLORS[1], lw=1.2, label=r"$z_\varrho$, $\varrho: 0\to1$")
     ax.plot(path_x[:, 0], path_x[:, 1], "-", color=plotting.COLORS[1], lw=2, label=r"$M(z_\varrho)$ (noise-free)")
-    ax.plot(*fl.mu_ebm, "k*", ms=10, label=r"$\mu_{\rm EBM}=J^{-1}h$")
+    ax.plot(*np.asarray(d["path"]["mu_ebm"]), "k*", ms=10, label=r"$\mu_{\rm EBM}=J^{-1}h$")
     ax.set_xlabel(r"$x_1$")
     ax.set_ylabel(r"$x_2$")
     ax.set_aspect("equal", adjustable="datalim")

@@ -159,7 +159,7 @@ def draw(result):
     q, p = np.exp(np.asarray(d["log_q"])), np.exp(np.asarray(d["log_p_ml"]))
     edges, dens, dens_se = (np.asarray(v) for v in d["hist"])
     mid = 0.5 * (edges[1:] + edges[:-1])
-    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=3.9)
+    fig, (ax, ay) = plotting.subplots(1, 2, width=10.4, height=4.6)
     ax.plot(grid, q - p, color=plotting.COLORS[0], label=r"exact $q(x)-p_{\rm ML}(x)$")
     ax.errorbar(mid, dens - np.interp(mid, grid, p), yerr=dens_se, fmt="o", ms=3, color=plotting.COLORS[1],
                 label=f"chains ({result.params['n_chains']}), histogram")
@@ -167,7 +167,7 @@ def draw(result):
     ax.set_xlabel(r"$x$")
     ax.set_ylabel(r"density difference $q-p_{\rm ML}$")
     ax.set_title(r"$q=p_0T^k$ at $t=k$: data mean and variance, flatter than Gaussian", fontsize=10)
-    ax.legend(loc="upper center", fontsize=8)
+    plotting.legend_below(ax, ncol=2)
     t = np.asarray(d["t_curve"])
     ay.plot(t, d["kurt_curve"], color=plotting.COLORS[0], label=r"$\rho^{4t}\kappa_4(p_0)/v_t^2$ (closed form)")
     pts = np.asarray(d["kurt_points"])

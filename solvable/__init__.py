@@ -42,7 +42,7 @@ _SUBMODULES = {
 
 
 #: public functions re-exported lazily: name -> module
-_FUNCTIONS = {"EnergyModel": "model", "train": "model", "compare": "model", "diagnose": "diagnose"}
+_FUNCTIONS = {"EnergyModel": "model", "train": "model", "compare": "model", "diagnose": "diagnosis"}
 
 
 def __getattr__(name):

@@ -25,11 +25,19 @@ Because :math:`m_k-\tanh h\propto m_0-\tanh h` in every row, CD-k from the data 
 stationary exactly at :math:`\tanh h=m_D` for all k: **no CD bias** (theory.md 4). One
 exception to keep in mind: the CD update :math:`(1-a_k(h))(m_D-\tanh h)` also vanishes
 where :math:`a_k(h)=1`, which happens for parallel Metropolis with even k at h = 0 (every
-spin flips at every step): started exactly at h = 0, or on the side opposite to
-:math:`m_D`, CD training stays at (or creeps back to) h = 0.
+spin flips at every step). That stationary point is half-stable: started exactly at h = 0,
+CD training stays there; from the side opposite to :math:`m_D` the update maps
+:math:`|h|\mapsto r|h|` with :math:`r=1-4\gamma|m_D|` to first order, so for
+:math:`0<r<1` it creeps back towards 0 geometrically, while for :math:`r\le0` (large
+learning rate) it overshoots onto the side of :math:`m_D`, which repels, and escapes to
+the MLE. Once :math:`|h|` reaches ~1e-16, :math:`e^{-4|h|}` rounds to 1 and a 1-ulp
+rounding error of the update decides the side (tests/test_bernoulli.py).
 Short-run training (chains restarted from independent spins of mean :math:`m_0`) has
 the fixed point of :func:`short_run_fixed_point`, infinite when
 :math:`|m_D|` is out of reach within time k.
+
+References "theory.md N" name sections of ``docs/theory.md`` in the source repository (it ships
+with the repository, not with an installed wheel).
 """
 from __future__ import annotations
 
@@ -105,7 +113,15 @@ def _magnet(x, name):
 
 
 def contraction(h, k, *, dynamics, n=None):
-    r"""The factor :math:`a_k(h)` with :math:`m_k=\tanh h+a_k(h)(m_0-\tanh h)` (table in the module docstring)."""
+    r"""The factor :math:`a_k(h)` with :math:`m_k=\tanh h+a_k(h)(m_0-\tanh h)` (table in the module docstring).
+
+    Parameters
+    ----------
+    h : array of fields (any shape)
+    k : time in the units of ``dynamics``
+    dynamics : one of :data:`DYNAMICS`
+    n : int >= 1, the system size (required for the random-site dynamics)
+    """
     h = V.finite_array(h, "h")
     dynamics = _dynamics(dynamics)
     k = _time(k, dynamics)
@@ -118,6 +134,14 @@ def magnetization(h, k, *, dynamics, m0=0.0, n=None):
     :math:`m_k=\tanh h+a_k(h)(m_0-\tanh h)` (theory.md section 4); vectorised over ``h``
     (any shape, broadcast with ``m0``). ``n``, the system size, is required for the
     random-site dynamics (each update touches a given spin with probability 1/n).
+
+    Parameters
+    ----------
+    h : array of fields (any shape)
+    k : time in the units of ``dynamics``
+    dynamics : one of :data:`DYNAMICS`
+    m0 : array or float in [-1, 1], the start magnetisation (broadcast with h)
+    n : int >= 1, the system size (required for the random-site dynamics)
     """
     h = V.finite_array(h, "h")
     dynamics = _dynamics(dynamics)
@@ -127,7 +151,12 @@ def magnetization(h, k, *, dynamics, m0=0.0, n=None):
 
 
 def mle(m):
-    r"""Maximum likelihood (also the CD-k and PCD fixed point): :math:`h=\operatorname{atanh}m` (inf at |m| = 1)."""
+    r"""Maximum likelihood (also the CD-k and PCD fixed point): :math:`h=\operatorname{atanh}m` (inf at |m| = 1).
+
+    Parameters
+    ----------
+    m : array or float in [-1, 1], the data magnetisations
+    """
     m = _magnet(m, "m")
     with np.errstate(divide="ignore"):
         return np.arctanh(m)
@@ -177,6 +206,14 @@ def short_run_fixed_point(m, k, *, dynamics, m0=0.0, n=None):
     Where no finite field reproduces m within k the training drifts to infinity: the
     entry is ``+inf``/``-inf`` (the drift direction) and a
     :class:`~solvable.errors.NoFixedPointWarning` says so.
+
+    Parameters
+    ----------
+    m : array or float in [-1, 1], the data magnetisations
+    k : time (> 0) in the units of ``dynamics``
+    dynamics : one of :data:`DYNAMICS`
+    m0 : array or float in [-1, 1], the start magnetisation
+    n : int >= 1, the system size (required for the random-site dynamics)
     """
     m = _magnet(m, "m")
     dynamics = _dynamics(dynamics)
@@ -229,6 +266,15 @@ def simulate(h, k, n_chains, *, dynamics, m0=0.0, seed=0):
 
     Start: independent spins with :math:`P(s_i=+1)=(1+m_{0,i})/2`; the dynamics and time
     units are those of :func:`solvable.ising.simulate` with J = 0. Returns int8 (n_chains, n).
+
+    Parameters
+    ----------
+    h : array (n,) or scalar, the fields
+    k : time in the units of ``dynamics``
+    n_chains : int >= 1
+    dynamics : one of :data:`DYNAMICS`
+    m0 : array (n,) or float in [-1, 1], start magnetisation
+    seed : int >= 0
     """
     h = _fields(h)
     n = h.size
@@ -297,6 +343,28 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     (each spin is its own two-state chain, theory.md 5.1), so all are accepted. ``m0`` must
     stay 0 (the start law is the initial model). History adds ``"ess"``, ``"log_z"``,
     ``"log_z_se"``, ``"n_resamples"``.
+
+    Parameters
+    ----------
+    data : array (M, n) of spins -1/+1 (M >= 2), or a vector (n,) of data magnetisations in [-1, 1]
+    scheme : ``"short-run"``, ``"cd"``, ``"pcd"`` or ``"jarzynski"``
+    k : time per update (> 0) in the units of ``dynamics``
+    dynamics : one of :data:`DYNAMICS`
+    lr : float > 0, learning rate
+    n_iter : int >= 1, updates
+    n_chains : int or None, chains (required with engine ``"simulate"``; jarzynski >= 2)
+    seed : int >= 0
+    engine : ``"simulate"`` or ``"exact"`` (:func:`magnetization`)
+    m0 : array (n,) or float in [-1, 1], start magnetisation of short runs (0 for jarzynski)
+    h0 : array (n,) or scalar, initial fields (default 0)
+    ess_threshold : float in [0, 1], Jarzynski resampling threshold
+    progress : bool, show a progress bar
+    on_no_fixed_point : ``"raise"`` (default): :class:`~solvable.NoFixedPointError` before training
+        when the closed form has no fixed point (:func:`short_run_fixed_point` infinite for short
+        runs, |m_D| = 1 for the others; the message is the solver's); ``"warn"``: a
+        NoFixedPointWarning instead and train anyway; both also warn
+        (:class:`~solvable.runaway.RunawayWarning`) when the fields grow linearly to the end;
+        ``"ignore"``: neither (to show the drift on purpose)
     """
     scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
     engine = V.choice(engine, "engine", ENGINES)
@@ -370,7 +438,19 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
 def compare(data, h, k, *, dynamics, times=None, n_chains=20000, m0=0.0, seed=0):
     r"""Magnetisations of fresh chains (start mean ``m0``) at several times vs the data,
     :func:`magnetization` and the equilibrium :math:`\tanh h`, with z-scores
-    (:func:`solvable.comparison.moments_vs_time`). Default times 0, k/2, k-1, k, k+1, 2k, 4k."""
+    (:func:`solvable.comparison.moments_vs_time`). Default times 0, k/2, k-1, k, k+1, 2k, 4k.
+
+    Parameters
+    ----------
+    data : array (M, n) of spins or a vector (n,) of magnetisations
+    h : array (n,) or scalar, the fields
+    k : training time (default times built around it)
+    dynamics : one of :data:`DYNAMICS`
+    times : list of times or None (default 0, k/2, k-1, k, k+1, 2k, 4k)
+    n_chains : int >= 2
+    m0 : array (n,) or float in [-1, 1], start magnetisation
+    seed : int >= 0
+    """
     _, mD = _data_arg(data)
     n = mD.size
     h = V.vector(h, "h", n)

@@ -9,7 +9,12 @@ sidecar) and ``report.md`` / ``results.json`` into ``--out``, and exits with
 * 1 when a check fails or raises,
 * 2 on a usage error (bad option, no check matching ``--only``, unsafe ``--out``).
 
-Nothing is written outside ``--out``, and every file is written atomically. The
+On a terminal a progress bar names the running checks; otherwise (CI, ``| tee``) each
+finished check prints one line. ``solvable --version`` prints the version;
+``python -m solvable`` is the same command.
+
+Nothing is written outside ``--out``, and every file is written atomically. A run that
+fails before writing any result removes the output directory it created. The
 output directory is marked with a ``.solvable-output`` file; ``solvable`` refuses to
 write into an existing directory that holds other files and lacks that mark, unless
 ``--force`` is given, so it never overwrites a user's files by accident.
@@ -234,6 +239,14 @@ def _reproduce(args):
         raise
 
 
+def _load():
+    """The machine's 1-minute load average (None where the OS does not report it)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def _remove_if_empty(out, created):
     """Remove an output directory this run created when nothing but the marker was written into it."""
     p = Path(out)
@@ -252,6 +265,7 @@ def _reproduce_into(args, out, selected, jobs, formats, paper_checks, report, pr
                 else f"local, {jobs} process{'es' if jobs > 1 else ''}")
     quick = bool(args.quick)
     started = datetime.datetime.now(datetime.timezone.utc)
+    load0 = _load()
     t0 = time.perf_counter()
     progress = _Progress(selected, enabled=not args.no_progress)
     kw = dict(quick=quick, seed=args.seed, out=out, package=package, meta=meta, progress=progress, formats=formats)
@@ -280,6 +294,8 @@ def _reproduce_into(args, out, selected, jobs, formats, paper_checks, report, pr
         "wall_time_s": wall,
         "provenance": prov,
     }
+    if load0 is not None:
+        run_info["load_average"] = [load0, _load()]
     md, _ = report.write(results, out, run_info)
     print(f"wall time {wall:.1f} s; figures and report in {out}/ (report: {md})")
     return EXIT_OK if all(r.status == "PASS" for r in results) else EXIT_FAIL

@@ -27,6 +27,9 @@ heat bath **lumps exactly** to a birth-death chain on :math:`n_+\in\{0..n\}`:
 Time units: ``"glauber"`` time is in sweeps (each spin resampled at rate 1), the
 ``"random-heat-bath"`` time is a number of single-site updates; ``k`` updates are
 about ``k / n`` sweeps (theory.md pitfall 3).
+
+References "theory.md N" name sections of ``docs/theory.md`` in the source repository (it ships
+with the repository, not with an installed wheel).
 """
 from __future__ import annotations
 
@@ -85,7 +88,13 @@ def _dynamics(dynamics):
 # --------------------------------------------------------------------------- the chain
 
 def couplings(n, J):
-    r"""The Curie-Weiss coupling matrix for :mod:`solvable.ising`: :math:`J_{ij}=J/n`, zero diagonal."""
+    r"""The Curie-Weiss coupling matrix for :mod:`solvable.ising`: :math:`J_{ij}=J/n`, zero diagonal.
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    J : float, the mean-field coupling (J_ij = J / n)
+    """
     n = _size(n)
     J = V.real(J, "J")
     out = np.full((n, n), J / n)
@@ -105,6 +114,11 @@ def rates(n, J, h):
 
     with :math:`M=2n_+-n` and :math:`\sigma(z)=1/(1+e^{-z})`. Returns ``(up, down)``;
     ``up[n] = down[0] = 0``.
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    J : float, the coupling; h : float, the field
     """
     n = _size(n)
     J = V.real(J, "J")
@@ -133,6 +147,11 @@ def transition_matrix(n, J, h):
     with the probabilities of :func:`rates`; acts on row vectors, :math:`p_{t+1}=p_tT`.
     It is the exact lumping of :func:`solvable.ising.transition_matrix` with
     ``dynamics="random-heat-bath"`` and :func:`couplings` (theory.md section 5.4).
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    J : float, the coupling; h : float, the field
     """
     up, down = rates(n, J, h)
     return _tridiag(up, down).toarray()
@@ -144,6 +163,11 @@ def stationary(n, J, h):
     The Boltzmann law of :math:`E` summed over the :math:`\binom n{n_+}`
     configurations with the same :math:`M` (:math:`\sum_{i\ne j}s_is_j=M^2-n`);
     computed in log space (theory.md section 5.4).
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    J : float, the coupling; h : float, the field
     """
     n = _size(n)
     J = V.real(J, "J")
@@ -159,6 +183,11 @@ def binomial_start(n, m0=0.0):
 
     :math:`n_+\sim\mathrm{Binomial}(n,(1+m_0)/2)`; ``m0 = 0`` is the uniform start law
     of short-run training (independent uniform spins).
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    m0 : float in [-1, 1], the mean of each independent spin
     """
     n = _size(n)
     m0 = V.real(m0, "m0", low=-1.0, high=1.0)
@@ -178,6 +207,13 @@ def evolve(p0, J, h, t, *, dynamics="glauber"):
       :math:`p_t=p_0T^t` by ``t`` tridiagonal products.
 
     ``t`` may be a scalar or a 1-D array; returns shape ``t.shape + (n + 1,)``.
+
+    Parameters
+    ----------
+    p0 : array (n + 1,), a law over the number of up spins n_+ = 0..n
+    J : float, the coupling; h : float, the field
+    t : float >= 0 (glauber: continuous time) or int >= 0 (discrete dynamics), or an array of times
+    dynamics : ``"glauber"`` or ``"random-heat-bath"``
     """
     p0, n = _law(p0)
     J = V.real(J, "J")
@@ -228,6 +264,10 @@ def moments(p):
 
     ``M = 2 n_+ - n``; ``p`` has shape ``(..., n + 1)``. These are the sufficient
     statistics of the Curie-Weiss family per spin (:math:`\sum_{i\ne j}s_is_j=M^2-n`).
+
+    Parameters
+    ----------
+    p : array (n + 1,), a law over the number of up spins n_+ = 0..n
     """
     p = V.finite_array(p, "p", ndim=None)
     if p.ndim < 1 or p.shape[-1] < 2:
@@ -248,6 +288,12 @@ def mean_field_magnetization(t, J, h, m0):
     Solved with ``solve_ivp`` (DOP853, rtol 1e-12, atol 1e-14).
 
     ``t`` scalar or 1-D array of sweeps >= 0, any order; returns the same shape.
+
+    Parameters
+    ----------
+    t : float >= 0 or array of times
+    J : float, the coupling; h : float, the field
+    m0 : float in [-1, 1], the start magnetisation
     """
     ts = V.finite_array(t, "t", ndim=(0, 1))
     if np.any(ts < 0):

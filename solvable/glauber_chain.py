@@ -38,6 +38,9 @@ Everything here is deterministic; the independent routes (the :math:`2^N` master
 equation, simulation) are :func:`solvable.ising.evolve` and
 :func:`solvable.ising.simulate` with ``dynamics="glauber"`` and
 :func:`ring_couplings`.
+
+References "theory.md N" name sections of ``docs/theory.md`` in the source repository (it ships
+with the repository, not with an installed wheel).
 """
 from __future__ import annotations
 
@@ -90,6 +93,10 @@ def gamma(kappa):
     The heat-bath flip rate of spin i with neighbour sum :math:`\sigma\in\{0,\pm2\}`
     is :math:`\frac12[1-s_i\tanh(\kappa\sigma)]=\frac12[1-\frac\Gamma2 s_i\sigma]`
     (theory.md section 5.3; Glauber 1963, his :math:`\gamma=\tanh2\beta J`).
+
+    Parameters
+    ----------
+    kappa : float or array, the coupling :math:`\kappa`
     """
     return np.tanh(2.0 * V.real(kappa, "kappa"))
 
@@ -100,6 +107,11 @@ def ring_couplings(kappa, N):
     With :func:`solvable.ising.evolve` (``h = 0``) this gives the energy
     :math:`-\kappa\sum_i s_is_{i+1}` of this module (``N >= 3`` so that every bond
     is counted once).
+
+    Parameters
+    ----------
+    kappa : float, the coupling
+    N : int >= 3, the ring size
     """
     kappa = V.real(kappa, "kappa")
     N = _ring_size(N)
@@ -139,6 +151,12 @@ def site_magnetization(t, kappa, m0):
     (theory.md section 5.3; Glauber 1963).
 
     Returns an array of shape ``t.shape + (N,)``.
+
+    Parameters
+    ----------
+    t : float >= 0 or array of times (continuous time, sweeps)
+    kappa : float, the coupling
+    m0 : array (N,) in [-1, 1], the start magnetisation of each site (N >= 3)
     """
     t = _times(t)
     m0 = V.finite_array(m0, "m0", ndim=1)
@@ -231,6 +249,11 @@ def ring_equilibrium(kappa, N):
     Transfer matrix with eigenvalues :math:`2\cosh\kappa`, :math:`2\sinh\kappa`;
     :math:`\zeta=\tanh\kappa` (theory.md section 5.3; any textbook on the 1-D Ising
     model). Returns ``r = 0..N`` (shape ``(N + 1,)``).
+
+    Parameters
+    ----------
+    kappa : float, the coupling
+    N : int >= 3, the ring size
     """
     zeta = np.tanh(V.real(kappa, "kappa"))
     N = _ring_size(N)
@@ -292,6 +315,10 @@ def sup_nn_correlation(t):
     largest nearest-neighbour correlation any coupling reaches at time t; it tends
     to 1 only algebraically, :math:`\approx1-1/\sqrt{\pi t}`. By the sublattice
     symmetry :math:`\kappa\to-\kappa`, :math:`G_1\to-G_1`, the infimum is its negative.
+
+    Parameters
+    ----------
+    t : float >= 0 or array of times
     """
     t = _times(t)
     return 1.0 - ive(0, 2.0 * t) - ive(1, 2.0 * t)
@@ -313,6 +340,11 @@ def nn_correlation_bounds(t, *, N=None):
     (``N=None``) this is :math:`\pm` :func:`sup_nn_correlation`; on a ring of ``N``
     sites it is the ring ODE (:func:`pair_correlations`) at :math:`\Gamma=\pm1`
     (for odd N the antiferromagnetic bound is frustrated and not symmetric).
+
+    Parameters
+    ----------
+    t : float >= 0 or array of times
+    N : None (infinite chain) or int >= 3 (ring size)
     """
     t = V.real(t, "t", low=0.0)
     if N is None:
@@ -379,6 +411,10 @@ def ring_pair_statistics(s):
     ``s`` is one configuration (N,) or a batch (M, N) of +-1 spins; returns shape
     ``(N + 1,)`` or ``(M, N + 1)``. Its average over a law is :math:`G_r`; use it for
     ``G0`` of a fixed start and to compare simulations with :func:`pair_correlations`.
+
+    Parameters
+    ----------
+    s : array (N,) or (M, N) of spins -1/+1
     """
     a = np.asarray(s)
     if a.ndim not in (1, 2):

@@ -382,7 +382,8 @@ def train(data, *, n_modes, scheme, step, lr, n_iter, n_walkers, seed=0, k=1, me
     n_modes : number of mixture components :math:`m \ge 1`
     scheme : ``"pcd"``, ``"cd"`` or ``"jarzynski"`` (see the module docstring)
     step : ULA step :math:`\eta` (noise variance :math:`2\eta`, unit temperature)
-    lr : learning rate :math:`\gamma` of the ascent :math:`\theta\mathrel{+}=\gamma(\langle\partial_\theta E\rangle_{\hat p}-\langle\partial_\theta E\rangle_D)`
+    lr : learning rate :math:`\gamma` of the ascent
+        :math:`\theta\mathrel{+}=\gamma(\langle\partial_\theta E\rangle_{\hat p}-\langle\partial_\theta E\rangle_D)`
     n_iter : number of parameter updates
     n_walkers : number of walkers (PCD: drawn from the data; CD: data points drawn afresh each update;
         Jarzynski: exact draws of the initial model)
@@ -394,6 +395,12 @@ def train(data, *, n_modes, scheme, step, lr, n_iter, n_walkers, seed=0, k=1, me
         :math:`\mathrm{KL}(p_D\|p_\theta)` (quadrature in 1-D, Monte Carlo with ``kl_samples`` fixed
         draws and its SE in d > 1) every ``kl_every`` iterations
     ess_threshold : Jarzynski resampling threshold (fraction of ``n_walkers``)
+    progress : show a progress bar
+
+    Returns
+    -------
+    :class:`GMMTrainResult` (final weights and means sorted by the first coordinate of the means,
+    and the histories). Raises :class:`~solvable.DivergenceError` when a walker or a parameter overflows.
     """
     V.choice(scheme, "scheme", SCHEMES)
     m = V.integer(n_modes, "n_modes", low=1)

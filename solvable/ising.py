@@ -264,6 +264,30 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     The exact fixed points are :func:`fit` of the (empirical) data law.
 
     Returns :class:`solvable.training.TrainResult` (``.J``, ``.h``, ``.history``).
+
+    Parameters
+    ----------
+    data : array (M, n) of spins -1/+1 (M >= 2), or a law (2^n,) over :func:`all_states`
+    scheme : ``"short-run"``, ``"cd"``, ``"pcd"`` or ``"jarzynski"``
+    k : time per update in the units of ``dynamics`` (> 0)
+    dynamics : one of :data:`DYNAMICS` (jarzynski: one of :data:`INVARIANT_DYNAMICS`)
+    lr : float > 0, learning rate :math:`\gamma`
+    n_iter : int >= 1, parameter updates
+    n_chains : int or None, chains (required with engine ``"simulate"``; jarzynski: >= 2 walkers)
+    seed : int >= 0
+    engine : ``"simulate"`` (Numba chains) or ``"exact"`` (the law propagated by :func:`evolve`, n <= 24)
+    p0 : array (2^n,) or None, start law of short runs (None: uniform spins; not with jarzynski)
+    edges : array (E, 2), scipy.sparse pattern, or None (all pairs): the trainable couplings
+    J0 : initial couplings: dense (n, n), sparse, or (E,) with ``edges``; default 0
+    h0 : array (n,) or scalar, initial fields (default 0)
+    ess_threshold : float in [0, 1], Jarzynski resampling threshold (ESS / n_chains)
+    progress : bool, show a progress bar
+    on_no_fixed_point : ``"raise"`` (default), ``"warn"`` or ``"ignore"``. For pcd/jarzynski with an
+        invariant kernel the fixed point is the MLE; when the data moments lie on the boundary of the
+        marginal polytope (n <= :data:`MAX_INTERIOR_CHECK_N`, no edges) there is none and train raises
+        :class:`~solvable.NoFixedPointError` before training (``"warn"``: a NoFixedPointWarning).
+        After training, a :class:`~solvable.runaway.RunawayWarning` when parameters still grow
+        linearly (:func:`solvable.runaway.warn_if_runaway`); ``"ignore"`` turns both off.
     """
     scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
     engine = V.choice(engine, "engine", ENGINES)
@@ -419,6 +443,18 @@ def compare(data, J, h, k, *, dynamics, times=None, n_chains=20000, p0=None, see
 
     ``data``: samples (M, n) or a law over :func:`all_states`. ``J``: dense or sparse;
     with ``edges`` J may also be the vector of edge couplings.
+
+    Parameters
+    ----------
+    data : array (M, n) of spins or a law (2^n,) over :func:`all_states`
+    J : dense (n, n), sparse, or (E,) with ``edges``; h : array (n,)
+    k : the training time (units of ``dynamics``) the default times are built around
+    dynamics : one of :data:`DYNAMICS`
+    times : list of times or None (default 0, k/2, k-1, k, k+1, 2k, 4k)
+    n_chains : int >= 2
+    p0 : array (2^n,) or None, start law (None: uniform)
+    seed : int >= 0
+    edges : array (E, 2), sparse pattern or None, the pairs compared
     """
     dynamics = _dynamics(dynamics)
     k = _time(k, dynamics)

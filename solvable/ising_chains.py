@@ -83,6 +83,16 @@ def simulate(J, h, k, n_chains, *, dynamics, s0=None, seed=0):
     bits for the same seed whatever the number of threads.
 
     Returns int8 array (n_chains, n) of -1/+1.
+
+    Parameters
+    ----------
+    J : array (n, n) or scipy.sparse matrix, symmetric, zero diagonal
+    h : array (n,) or scalar
+    k : time in the units of ``dynamics`` (float >= 0 for glauber, else int >= 0)
+    n_chains : int >= 1
+    dynamics : one of :data:`solvable.ising.DYNAMICS` (time units in the module docstring)
+    s0 : None, array (n,) or (n_chains, n) of spins, the start
+    seed : int >= 0
     """
     csr, n = _csr_couplings(J)
     h = V.vector(h, "h", n)
@@ -108,6 +118,12 @@ def lattice_couplings(rows, cols=None, *, coupling=1.0, periodic=True):
 
     Site (r, c) has index ``r * cols + c``; each bond carries ``coupling``. ``periodic``
     wraps both directions (then rows, cols >= 3, so that no bond is doubled).
+
+    Parameters
+    ----------
+    rows, cols : ints >= 1 (cols defaults to rows; >= 3 when periodic)
+    coupling : float, the coupling of every bond
+    periodic : bool, wrap both directions
     """
     rows = V.integer(rows, "rows", low=1)
     cols = rows if cols is None else V.integer(cols, "cols", low=1)
@@ -127,7 +143,12 @@ def lattice_couplings(rows, cols=None, *, coupling=1.0, periodic=True):
 
 
 def edge_list(J):
-    """The pairs (i, j), i < j, with J_ij != 0 of a dense or sparse coupling matrix: int array (E, 2)."""
+    """The pairs (i, j), i < j, with J_ij != 0 of a dense or sparse coupling matrix: int array (E, 2).
+
+    Parameters
+    ----------
+    J : array (n, n) or scipy.sparse matrix
+    """
     M = sparse.triu(sparse.csr_matrix(J), k=1).tocoo()
     order = np.lexsort((M.col, M.row))
     return np.stack([M.row[order], M.col[order]], axis=1).astype(np.int64)

@@ -175,6 +175,10 @@ def all_states(n):
     r"""All :math:`2^n` spin configurations, int8 array (2^n, n).
 
     Row ``b`` has :math:`s_i=+1` iff bit i of b is 1 (:func:`state_index` is the inverse).
+
+    Parameters
+    ----------
+    n : int >= 1 (n <= 24), the number of spins
     """
     n = V.integer(n, "n", low=1)
     check_enumerable(n, "all_states")
@@ -183,7 +187,12 @@ def all_states(n):
 
 
 def state_index(s):
-    r"""Index b of each configuration in the order of :func:`all_states`: :math:`b=\sum_i\frac{1+s_i}2 2^i`."""
+    r"""Index b of each configuration in the order of :func:`all_states`: :math:`b=\sum_i\frac{1+s_i}2 2^i`.
+
+    Parameters
+    ----------
+    s : array (..., n) of spins -1/+1
+    """
     s = V.spins(s, "s")
     n = s.shape[-1]
     check_enumerable(n, "state_index")
@@ -191,7 +200,14 @@ def state_index(s):
 
 
 def energy(s, J, h):
-    r""":math:`E(s)=-\tfrac12s^\top Js-h^\top s` for each configuration (last axis of ``s``); J dense or sparse."""
+    r""":math:`E(s)=-\tfrac12s^\top Js-h^\top s` for each configuration (last axis of ``s``); J dense or sparse.
+
+    Parameters
+    ----------
+    s : array (..., n) of spins -1/+1
+    J : array (n, n) or scipy.sparse matrix, symmetric, zero diagonal
+    h : array (n,) or scalar
+    """
     s = V.spins(s, "s")
     n = s.shape[-1]
     h = V.vector(h, "h", n)
@@ -217,7 +233,13 @@ def normalize_log(logw):
 
 
 def boltzmann(J, h):
-    r"""The Boltzmann law :math:`p_\theta(s)=e^{-E(s)}/Z` over :func:`all_states` order."""
+    r"""The Boltzmann law :math:`p_\theta(s)=e^{-E(s)}/Z` over :func:`all_states` order.
+
+    Parameters
+    ----------
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
+    """
     J = dense_couplings(J)
     n = J.shape[0]
     h = V.vector(h, "h", n)
@@ -226,7 +248,13 @@ def boltzmann(J, h):
 
 
 def log_partition(J, h):
-    r""":math:`\log Z=\log\sum_se^{-E(s)}` by enumeration."""
+    r""":math:`\log Z=\log\sum_se^{-E(s)}` by enumeration.
+
+    Parameters
+    ----------
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
+    """
     J = dense_couplings(J)
     n = J.shape[0]
     h = V.vector(h, "h", n)
@@ -245,7 +273,12 @@ def law_moments(p, n):
 
 def moments(p):
     r"""First and second moments of a law over :func:`all_states`: ``m_i = <s_i>``,
-    ``C_ij = <s_i s_j>`` (``C_ii = 1``). Returns ``(m, C)``."""
+    ``C_ij = <s_i s_j>`` (``C_ii = 1``). Returns ``(m, C)``.
+
+    Parameters
+    ----------
+    p : array (2^n,), a law over the states of :func:`all_states` (n <= 24)
+    """
     p, n = check_law(p, "p")
     return law_moments(p, n)
 
@@ -254,6 +287,10 @@ def features(s):
     r"""Per-configuration sufficient statistics :math:`(s_i;\ s_is_j,\ i<j)`, float (M, n + n(n-1)/2).
 
     Pairs in the order of ``numpy.triu_indices(n, 1)`` (see :func:`feature_labels`).
+
+    Parameters
+    ----------
+    s : array (..., n) of spins (or any numbers)
     """
     x = np.asarray(s, dtype=float)
     iu = np.triu_indices(x.shape[-1], 1)
@@ -261,6 +298,12 @@ def features(s):
 
 
 def feature_labels(n):
+    """Labels of the columns of :func:`features`: ``<s_i>``, then ``<s_a s_b>`` for a < b.
+
+    Parameters
+    ----------
+    n : int >= 1, the number of spins
+    """
     iu = np.triu_indices(n, 1)
     return [f"<s{i}>" for i in range(n)] + [f"<s{a}s{b}>" for a, b in zip(*iu)]
 
@@ -271,20 +314,35 @@ def law_feature_vector(p, n):
 
 
 def law_features(p):
-    """Exact averages of :func:`features` under the law p."""
+    """Exact averages of :func:`features` under the law p.
+
+    Parameters
+    ----------
+    p : array (2^n,), a law over the states of :func:`all_states` (n <= 24)
+    """
     p, n = check_law(p, "p")
     return law_feature_vector(p, n)
 
 
 def entropy(p):
-    r"""Shannon entropy :math:`H(p)=-\sum_sp\log p` (nats)."""
+    r"""Shannon entropy :math:`H(p)=-\sum_sp\log p` (nats).
+
+    Parameters
+    ----------
+    p : array, a probability vector (sums to 1)
+    """
     p = V.probability(V.finite_array(p, "p", ndim=1), "p")
     nz = p[p > 0]
     return float(-np.sum(nz * np.log(nz)))
 
 
 def kl_divergence(p, q):
-    r""":math:`\mathrm{KL}(p\|q)=\sum_sp\log(p/q)` (nats); ``inf`` if q = 0 where p > 0."""
+    r""":math:`\mathrm{KL}(p\|q)=\sum_sp\log(p/q)` (nats); ``inf`` if q = 0 where p > 0.
+
+    Parameters
+    ----------
+    p, q : arrays of the same length, probability vectors
+    """
     p = V.probability(V.finite_array(p, "p", ndim=1), "p")
     q = V.probability(V.finite_array(q, "q", ndim=1), "q", p.size)
     nz = p > 0
@@ -294,7 +352,12 @@ def kl_divergence(p, q):
 
 
 def empirical_law(samples):
-    """The empirical law of spin samples (M, n) over the order of :func:`all_states`."""
+    """The empirical law of spin samples (M, n) over the order of :func:`all_states`.
+
+    Parameters
+    ----------
+    samples : array (M, n) of spins -1/+1 (n <= 24)
+    """
     X = V.spins(samples, "samples", ndim=2)
     n = X.shape[1]
     check_enumerable(n, "empirical_law")
@@ -343,6 +406,14 @@ def evolve(p0, J, h, k, *, dynamics):
     One single-site update costs O(2^n) time and no :math:`2^n\times2^n` matrix is built;
     a random-scan step or a sweep costs O(n 2^n), a parallel step O(4^n) (limited to
     n <= :data:`MAX_PARALLEL_N`). theory.md section 5.1.
+
+    Parameters
+    ----------
+    p0 : array (2^n,) or None, the start law (None: uniform)
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
+    k : time: a float >= 0 for ``"glauber"``, else an int >= 0 (updates, sweeps or parallel steps)
+    dynamics : one of :data:`DYNAMICS` (time units in the module docstring)
     """
     J = dense_couplings(J)
     n = J.shape[0]
@@ -391,6 +462,12 @@ def transition_matrix(J, h, *, dynamics):
     :math:`Q=n(T_{rs}-I)` (rows sum to 0), so that :math:`p(t)=p_0e^{tQ}`.
     Limits: n <= :data:`MAX_SPARSE_MATRIX_N` for single-site kernels, n <=
     :data:`MAX_DENSE_MATRIX_N` for sweeps and parallel kernels (dense, 4^n entries).
+
+    Parameters
+    ----------
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
+    dynamics : one of :data:`DYNAMICS` (time units in the module docstring)
     """
     J = dense_couplings(J)
     n = J.shape[0]
@@ -457,6 +534,12 @@ def stationary(J, h, *, dynamics):
     * ``parallel-metropolis``: the null vector of :math:`T^\top-I` (no closed form; n <= 10).
 
     With J = 0 every kernel leaves the (product) Boltzmann law invariant.
+
+    Parameters
+    ----------
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
+    dynamics : one of :data:`DYNAMICS` (time units in the module docstring)
     """
     J = dense_couplings(J)
     n = J.shape[0]

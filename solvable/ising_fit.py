@@ -87,6 +87,12 @@ def pseudolikelihood(p_data, J, h):
 
     CD-1 with one random-site heat-bath step from the data has expected update
     :math:`\frac1n\nabla\mathrm{PL}` (Hyvarinen 2006; theory.md 2.4).
+
+    Parameters
+    ----------
+    p_data : array (2^n,), the data law over :func:`solvable.ising.all_states`
+    J : array (n, n), symmetric with zero diagonal
+    h : array (n,) of fields (or a scalar)
     """
     J = _dense_couplings(J)
     n = J.shape[0]

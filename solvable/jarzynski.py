@@ -33,6 +33,9 @@ exist only as negative controls:
 Array convention: the walker axis is the last axis of ``log_w``; ``x`` has the same
 leading axes (``x.shape[:log_w.ndim] == log_w.shape``), so several independent
 populations can run at once with ``log_w`` of shape ``(R, N)``.
+
+References "theory.md N" name sections of ``docs/theory.md`` in the source repository (it ships
+with the repository, not with an installed wheel).
 """
 from __future__ import annotations
 
@@ -67,6 +70,13 @@ def ula_alpha(x, y, energy, grad, step):
 
     ``x``, ``y``: arrays (..., d) (a trailing state axis); ``energy(x) -> (...)``,
     ``grad(x) -> (..., d)``; ``step`` = :math:`\eta`. Returns shape (...).
+
+    Parameters
+    ----------
+    x, y : arrays (..., d) of the same shape, the points before and after the step
+    energy : callable, ``energy(x) -> (...)``
+    grad : callable, ``grad(x) -> (..., d)``
+    step : float > 0, the ULA step :math:`\eta`
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -91,6 +101,13 @@ def ula_increment(x, y, energy_old, grad_old, energy_new, grad_new, step):
 
     exact for any step :math:`\eta`. ``energy_*``/``grad_*`` are callables of the state
     at the old (:math:`\theta_\ell`) and new (:math:`\theta_{\ell+1}`) parameters.
+
+    Parameters
+    ----------
+    x, y : arrays (..., d), the points before and after one ULA step with the old parameters
+    energy_old, grad_old : callables of the state at :math:`\theta_\ell`
+    energy_new, grad_new : callables of the state at :math:`\theta_{\ell+1}`
+    step : float > 0, the ULA step :math:`\eta`
     """
     return ula_alpha(x, y, energy_old, grad_old, step) - ula_alpha(y, x, energy_new, grad_new, step)
 
@@ -102,6 +119,11 @@ def invariant_increment(x, energy_old, energy_new):
     Evaluate it at the point **after** a move with :math:`M_\ell` ("move, then reweight")
     or at the point **before** a move with :math:`M_{\ell+1}` ("reweight, then move").
     For an RBM pass the free energy :math:`F` (visible chain, Rao-Blackwellised).
+
+    Parameters
+    ----------
+    x : array of walkers (leading axes as the log-weights)
+    energy_old, energy_new : callables ``energy(x) -> (...)`` at :math:`\theta_\ell` and :math:`\theta_{\ell+1}`
     """
     return np.asarray(energy_old(x), dtype=float) - np.asarray(energy_new(x), dtype=float)
 
@@ -455,6 +477,11 @@ def path_from_history(history, stride=1):
     ``{name: value}`` at iterations 0, stride, 2 stride, ..., always ending at the last one.
     Replaying a path with an independent probe population gives an exact (unbiased) Z ratio
     for that path (theory.md 6.1, last point), free of the feedback of the training walkers.
+
+    Parameters
+    ----------
+    history : dict with ``"params"`` (name -> array (n_iter + 1, ...)), e.g. a TrainResult history
+    stride : int >= 1, keep every stride-th iteration (and the last)
     """
     traj = history["params"]
     n = next(iter(traj.values())).shape[0]

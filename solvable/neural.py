@@ -109,7 +109,8 @@ class MLPEnergy:
 
     def labels(self):
         H, d = self.n_hidden, self.d
-        out = [f"w{j}" for j in range(H)] + [f"U{j},{l}" for j in range(H) for l in range(d)] + [f"c{j}" for j in range(H)]
+        out = [f"w{j}" for j in range(H)] + [f"U{j},{i}" for j in range(H) for i in range(d)]
+        out += [f"c{j}" for j in range(H)]
         return out + (["a"] if self.train_confinement else [])
 
     # ------------------------------------------------------------------ energy and gradients
@@ -232,7 +233,9 @@ def train_short_run(net, data, *, k, step, lr=0.05, n_iter=500, n_chains=500, re
     ``theta0`` defaults to ``net.init(seed)``. Returns a dict with ``theta`` (final), ``theta_phase1``,
     ``history1``, ``history2`` (:class:`solvable.model.TrainResult` histories), ``basis`` (the whitening
     B, :math:`w=Bv`), ``v_se`` (batch-means SE of the tail average of v) and ``phase1_warnings``
-    (the :class:`~solvable.runaway.RunawayWarning` messages of phase 1, which is short by design).
+    (the :class:`~solvable.runaway.RunawayWarning` messages of phase 1, which is short by design) and
+    ``phase2_warnings`` (those of phase 2: a readout coordinate still drifting, e.g. towards a fixed
+    point at infinity; returned, not raised, so that the caller's verdict can name them).
     """
     seed = V.seed(seed)
     th0 = net.init(seed) if theta0 is None else V.finite_array(theta0, "theta0", ndim=1)
@@ -248,12 +251,20 @@ def train_short_run(net, data, *, k, step, lr=0.05, n_iter=500, n_chains=500, re
     cov = np.cov(psi, rowvar=False) + 1e-8 * np.eye(psi.shape[1])
     B = np.linalg.inv(np.linalg.cholesky(cov)).T  # B^T cov B = I
     ro = net.readout_model(r1.theta, basis=B)
-    r2 = _model.train(ro, data, scheme="short-run", k=k, lr=lr if readout_lr is None else readout_lr,
-                      n_iter=readout_iter, n_chains=readout_chains, theta0=np.linalg.solve(B, r1.theta[net.linear]),
-                      step=step, seed=_child_seed(seed, 41), progress=False)
+    with warnings.catch_warnings(record=True) as caught2:  # reported to the caller, who judges the fixed point
+        warnings.simplefilter("always", RunawayWarning)
+        r2 = _model.train(ro, data, scheme="short-run", k=k, lr=lr if readout_lr is None else readout_lr,
+                          n_iter=readout_iter, n_chains=readout_chains,
+                          theta0=np.linalg.solve(B, r1.theta[net.linear]), step=step, seed=_child_seed(seed, 41),
+                          progress=False)
+    phase2_warnings = [str(w.message) for w in caught2 if issubclass(w.category, RunawayWarning)]
+    for w in caught2:
+        if not issubclass(w.category, RunawayWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     v, v_se = r2.tail_mean(tail)
     return {"theta": net.with_linear(r1.theta, B @ v), "theta_phase1": r1.theta, "history1": r1.history,
-            "history2": r2.history, "basis": B, "v_se": v_se, "phase1_warnings": phase1_warnings}
+            "history2": r2.history, "basis": B, "v_se": v_se, "phase1_warnings": phase1_warnings,
+            "phase2_warnings": phase2_warnings}
 
 
 # ---------------------------------------------------------------------- the short-run generator

@@ -82,6 +82,12 @@ def subplots(nrows=1, ncols=1, *, width=None, height=None, **kwargs):
     return fig, axes
 
 
+def legend_below(ax, *, ncol=2, fontsize=8, **kwargs):
+    """A legend under the axes (outside the data area: it never covers points or curves)."""
+    with style():
+        return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, fontsize=fontsize, **kwargs)
+
+
 def mark_k(ax, k, *, label=True):
     """Vertical dotted line at the training time ``t = k``."""
     with style():

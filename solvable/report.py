@@ -72,19 +72,19 @@ def formulas(name):
 def table(results):
     """Plain-text PASS/FAIL table (one line per check) for the terminal."""
     w = max([len("check")] + [len(r.name) for r in results])
-    lines = [f"{'check':<{w}}  {'status':<6}  {'score':>14}  {'controls':>8}  {'time':>7}  source",
-             "-" * (w + 56)]
+    lines = [f"{'check':<{w}}  {'status':<6}  {'score':>14}  {'controls':>8}  {'time':>7}  {'CPU':>7}  source",
+             "-" * (w + 65)]
     for r in results:
         lines.append(f"{r.name:<{w}}  {r.status:<6}  {_score(r):>14}  {_controls(r):>8}  {r.runtime_s:6.1f}s  "
-                     f"{r.source.cite()}")
+                     f"{getattr(r, 'cpu_s', float('nan')):6.1f}s  {r.source.cite()}")
         for label, expr in formulas(r.name):
-            lines.append(f"{'':<{w}}    {label}: {expr}")
+            lines.append(f"{'':<{w}}    {label}: {_plain(expr)}")
     n_pass = sum(r.status == "PASS" for r in results)
     for r in results:
         if r.error_message:
             tail = r.error_message.rstrip().splitlines()[-1]
             lines.append(f"  {r.name}: ERROR: {tail}")
-    lines.append("-" * (w + 56))
+    lines.append("-" * (w + 65))
     lines.append(SCORE_LEGEND.format(z=_z_max()))
     lines.append(f"{n_pass}/{len(results)} checks passed")
     return "\n".join(lines)
@@ -93,6 +93,14 @@ def table(results):
 def _md_cell(text):
     """``text`` as one markdown table cell: ``|`` escaped, newlines flattened."""
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _plain(expr):
+    """A formula as plain text: an equation as ``lhs = rhs``."""
+    lhs, rhs = getattr(expr, "lhs", None), getattr(expr, "rhs", None)
+    if lhs is not None and rhs is not None and type(expr).__name__ == "Equality":
+        return f"{lhs} = {rhs}"
+    return str(expr)
 
 
 def _latex(expr):
@@ -113,11 +121,13 @@ def markdown(results, run_info):
     out.append("")
     out.append("## Run")
     out.append("")
-    for key in ("command", "mode", "seed", "executor", "started_utc", "wall_time_s"):
+    for key in ("command", "mode", "seed", "executor", "started_utc", "wall_time_s", "load_average"):
         if key in run_info:
             val = run_info[key]
             if key == "wall_time_s":
                 val = f"{val:.1f} s"
+            elif key == "load_average":
+                val = "start {:.1f}, end {:.1f} (1-minute load of the machine)".format(*val)
             out.append(f"- {key.replace('_', ' ')}: `{val}`")
     out.append("")
     out.append("## Provenance")
@@ -128,13 +138,13 @@ def markdown(results, run_info):
     out.append("")
     out.append("## Summary")
     out.append("")
-    out.append("| check | status | claim | shown by | derived here | score | controls | time (s) |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| check | status | claim | shown by | derived here | score | controls | time (s) | CPU (s) |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         src = r.source.cite() + (f", {r.source.section}" if r.source.section else "")
         out.append(f"| [{r.name}](#{r.name.replace('_', '-')}) | **{r.status}** | {_md_cell(r.claim)} | "
                    f"{_md_cell(src)} | {_md_cell(getattr(r, 'derived', '') or '-')} | {_md_cell(_score(r))} | "
-                   f"{_controls(r)} | {r.runtime_s:.2f} |")
+                   f"{_controls(r)} | {r.runtime_s:.2f} | {getattr(r, 'cpu_s', float('nan')):.2f} |")
     out.append("")
     out.append(_md_cell(SCORE_LEGEND.format(z=_z_max())))
     out.append("")
@@ -144,7 +154,7 @@ def markdown(results, run_info):
         out.append(f"### {r.name}")
         out.append("")
         out.append(f"- **status**: {r.status} (seed {r.seed}, {'quick' if r.quick else 'full'} mode, "
-                   f"{r.runtime_s:.2f} s)")
+                   f"{r.runtime_s:.2f} s wall, {getattr(r, 'cpu_s', float('nan')):.2f} s CPU)")
         out.append(f"- **claim**: {r.claim}")
         out.append(f"- **source**: {r.source.cite()}"
                    + (f" -- {r.source.title}" if r.source.title else "")

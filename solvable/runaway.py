@@ -25,6 +25,9 @@ during the whole window looks the same as a runaway; the warning says so. Fluctu
 correlation time comparable to the window can also pass (measured on AR(1) noise around a
 fixed point, window 200 iterations: 0 of 100 seeds flagged at correlation time 20, 3 at 50,
 7 at 100; tests/test_solvers_robust.py).
+
+References "theory.md N" name sections of ``docs/theory.md`` in the source repository (it ships
+with the repository, not with an installed wheel).
 """
 from __future__ import annotations
 
@@ -138,8 +141,15 @@ def detect_runaway(trajectory, *, fraction=0.5, n_blocks=4, min_iter=100, z=5.0,
 def warn_if_runaway(trajectory, *, what="training", names=None, stacklevel=2, **options):
     """:func:`detect_runaway`, and a :class:`RunawayWarning` naming ``what`` when it finds a drift.
 
-    ``names``: optional labels of the flattened coordinates for the message; ``options`` go to
-    :func:`detect_runaway`. Returns the :class:`RunawayReport` or None.
+    Parameters
+    ----------
+    trajectory : as in :func:`detect_runaway`
+    what : str, names the run in the message (e.g. ``"ising.train(scheme='short-run')"``)
+    names : list of str or None, labels of the flattened coordinates for the message
+    stacklevel : int, passed to ``warnings.warn`` (2: the caller of this function's caller)
+    **options : passed to :func:`detect_runaway`
+
+    Returns the :class:`RunawayReport` or None.
     """
     report = detect_runaway(trajectory, **options)
     if report is not None:

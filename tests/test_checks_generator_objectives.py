@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from paper_checks import _result as R
 from paper_checks import cd_objective_and_dropped_term as cdo
 from paper_checks import replay_buffer_interpolates as rbi
 from paper_checks import short_run_generator as srg
@@ -21,7 +22,12 @@ def measured():
 def test_check_passes_and_draws(measured, mod):
     res = mod.result_from(measured[mod])
     assert res.passed, res.measurement
-    assert res.status == "PASS" and res.source.arxiv in ("1904.09770", "2202.12176")
+    # who showed it: the papers, or Hinton 2002 for the CD objective (issue 13: sources credit who showed it)
+    assert res.status == "PASS" and (res.source.arxiv in ("1904.09770", "2202.12176")
+                                     or res.source.authors.startswith("Hinton 2002"))
+    assert isinstance(res.derived, str) and res.derived
+    controlled = R.controlled(mod.result_from, measured[mod])
+    assert controlled.controls and all(c["flipped"] for c in controlled.controls)
     fig = mod.draw(res)
     assert isinstance(fig, Figure) and len(fig.axes) >= 2
 

@@ -440,7 +440,7 @@ def test_report_table_parses_with_equal_cell_counts(fake_pkg, tmp_path):
     reproduce(fake_pkg, out, "--only", "alpha,gamma,delta", "--jobs", "1")
     rows = _summary_rows((out / "report.md").read_text())
     n = len(_md_cells(rows[0]))
-    assert n == 8 and len(rows) == 2 + 3
+    assert n == 9 and len(rows) == 2 + 3
     assert all(len(_md_cells(r)) == n for r in rows), rows
     score = _md_cells(rows[2])[5]
     assert "max\\|z\\|=" in score  # the z column is filled, escaped
@@ -561,3 +561,37 @@ def test_provenance_lives_in_its_own_module(tmp_path):
     assert p.read_text() == "hello\n" and sorted(os.listdir(tmp_path)) == ["a.txt"]
     info = provenance.provenance()
     assert {"solvable_version", "git_commit", "python", "libraries"} <= set(info)
+
+
+def test_formulas_from_symbolic_are_optional(monkeypatch):
+    """report.md and the terminal show each check's formulas when solvable.symbolic knows them; a missing or
+    failing module hides them and breaks nothing."""
+    import types
+
+    import sympy
+
+    from solvable import report
+
+    r = CheckResult(name="x_check", claim="c", source=Source("A", ""), prediction="p", measurement="m",
+                    passed=True, z=1.0, runtime_s=0.1)
+    monkeypatch.setitem(sys.modules, "solvable.symbolic", None)  # import fails
+    assert report.formulas("x_check") == [] and "x_check" in report.table([r])
+    fake = types.ModuleType("solvable.symbolic")
+    a, b = sympy.symbols("a b")
+    fake.check_formulas = lambda name: [("rule", sympy.Eq(a, b / 2))] if name == "x_check" else []
+    monkeypatch.setitem(sys.modules, "solvable.symbolic", fake)
+    assert "rule: a = b/2" in report.table([r])
+    assert r"$$a = \frac{b}{2}$$" in report.markdown([r], {"provenance": {"solvable_version": "0", "git_commit": None,
+                                                                          "python": "3", "libraries": {}}})
+    fake.check_formulas = lambda name: 1 / 0
+    assert report.formulas("x_check") == []
+
+
+def test_bench_help_names_the_command(capsys):
+    """`solvable bench --help` describes `solvable bench`, not a `python -m bench` of an old issue."""
+    try:
+        rc = cli.main(["bench", "--help"])
+    except SystemExit as exc:  # argparse's --help
+        rc = exc.code
+    out = capsys.readouterr().out
+    assert rc in (0, None) and "usage: solvable bench" in out and "issue 7" not in out

@@ -5,9 +5,9 @@ import pytest
 from matplotlib.figure import Figure
 
 from solvable.comparison import MomentComparison
-from solvable.diagnose import diagnose, moment_labels, moment_statistics, weighted_mean_se_kish
+from solvable.diagnosis import diagnose, moment_labels, moment_statistics, weighted_mean_se_kish
 
-Z = 5.0
+from solvable.testing import Z_MAX as Z  # suite-wide z tolerance (theory.md section 8)
 
 
 def _hand_z(x, d):
@@ -171,3 +171,12 @@ def test_input_validation_names_the_argument():
         diagnose({5: x}, d, statistics="means", labels=["a"])
     with pytest.raises(ValueError, match="k must be >= 0"):
         diagnose({5: x}, d, k=-1)
+
+
+def test_solvable_diagnose_is_the_function_every_time():
+    """The module is solvable.diagnosis, so importing it never shadows the re-exported function."""
+    import solvable
+    import solvable.diagnosis  # noqa: F401
+
+    assert solvable.diagnose is diagnose
+    assert solvable.diagnose is diagnose  # second access: still the function, not a module

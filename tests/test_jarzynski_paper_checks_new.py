@@ -32,7 +32,7 @@ def fast_measured():
 def _assert_pass_and_draw(mod, m):
     res = R.controlled(mod.result_from, m)
     assert res.status == "PASS", res.measurement
-    assert res.name == _name(mod) and res.source.arxiv in ("2506.07843", "2305.19414")
+    assert res.name == _name(mod) and res.source.arxiv in ("2506.07843", "2305.19414", "physics/9803008")
     assert res.controls and all(c["flipped"] for c in res.controls)
     assert res.z is not None and np.isfinite(res.z) and res.derived
     R.jsonable(res.summary())

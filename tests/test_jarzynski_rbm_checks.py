@@ -26,7 +26,11 @@ def measured():
 def test_check_passes_and_draws(measured, mod):
     res = mod.result_from(measured[mod])
     assert res.status == "PASS", res.measurement
-    assert res.name == mod.__name__.rsplit(".", 1)[-1] and res.source.arxiv in ("2506.07843", "2301.09428")
+    # who showed it: AIS is Neal 2001, the ULA weight rule Carbone et al. 2023 (issue 13 section 3)
+    assert res.name == mod.__name__.rsplit(".", 1)[-1] and res.source.arxiv in (
+        "2506.07843", "2301.09428", "2305.19414", "physics/9803008")
+    controlled = R.controlled(mod.result_from, measured[mod])
+    assert controlled.controls and all(c["flipped"] for c in controlled.controls)
     assert res.z is not None and np.isfinite(res.z)
     R.jsonable(res.summary())  # JSON-able
     fig = mod.draw(res)

@@ -36,6 +36,21 @@ def test_blocked_gradients_equal_the_plain_dot_product_bit_for_bit(d, m, seed):
         assert np.array_equal(G[c], naive_gradient(J, h, X[c]))
 
 
+@pytest.mark.parametrize("d", [L.PAIR_MIN_D, L.PAIR_MIN_D + 5])
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_paired_chain_gradients_equal_the_plain_dot_product_bit_for_bit(d, m):
+    """d >= PAIR_MIN_D: two chains per pass over J (and an odd chain left over), same bits."""
+    rng = np.random.default_rng(d + m)
+    A = rng.standard_normal((d, d))
+    J = A + A.T
+    h = rng.standard_normal(d)
+    X = rng.standard_normal((m, d))
+    G = np.empty((m, d))
+    L.gradients(J, h, X, G)
+    for c in range(m):
+        assert np.array_equal(G[c], naive_gradient(J, h, X[c]))
+
+
 def _run(J, h, X, k, step, mala, states):
     X = X.copy()
     n = X.shape[0]

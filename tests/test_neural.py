@@ -164,3 +164,23 @@ def test_generator_check_passes():
     m = chk.measure(quick=True, seed=0)
     assert chk.result_from(m).passed
     assert not chk.result_from(m, t_claim=10 * chk.K).passed
+
+
+def test_readout_verdict_rules_on_hand_made_numbers():
+    from paper_checks import neural_short_run_readout as chk
+
+    times = np.array([0, 6, 12, 24, 48, 120])
+
+    def run(feat, x2):
+        return {"times": times, "z_features": np.array(feat, dtype=float), "z_x2": np.array(x2, dtype=float)}
+
+    good = {"fixed": [run([80, 16, 1.0, 8, 11, 14], [-160, -40, 29, 90, 110, 120])],
+            "trained": [run([85, 18, 0.9, 8, 9, 9], [-160, -70, 0.1, 46, 56, 57])]}
+    assert chk.evaluate(good)[0]
+    assert not chk.evaluate(good, t_claim=48)[0]  # the claim at the wrong time fails
+    bad_x2 = {"fixed": [run([80, 16, 1.0, 8, 11, 14], [-160, -40, 3.0, 90, 110, 120])], "trained": good["trained"]}
+    assert not chk.evaluate(bad_x2)[0]  # an untrained term that matched would contradict the statement
+    bad_far = {"fixed": [run([80, 16, 1.0, 8, 4.0, 14], [-160, -40, 29, 90, 110, 120])], "trained": good["trained"]}
+    assert not chk.evaluate(bad_far)[0]
+    with pytest.raises(ValueError, match="not one of the measured times"):
+        chk.evaluate(good, t_claim=7)

@@ -20,7 +20,7 @@ SYM = S.symbols()
 j, h, m0, v0, eta, k, c = (SYM[n] for n in ("j", "h", "m0", "v0", "eta", "k", "c"))
 mu_D, m_D, n_sym = SYM["mu_D"], SYM["m_D"], SYM["n"]
 
-FAST = settings(max_examples=30, deadline=None)
+FAST = settings(max_examples=20, deadline=None)
 
 
 def rationals(lo, hi):
@@ -166,10 +166,11 @@ def test_persistent_ula_coupling_matches_numeric(cc, ee):
     assume(cc > 2 * ee)
     J, H = gaussian.persistent_fixed_point([0.5], [[float(cc)]], step=float(ee))
     assert np.isclose(num(S.persistent_ula_coupling(), {c: cc, eta: ee}), J[0, 0], rtol=1e-10)
-    # CD-k: the factor (1 - rho^2k) times (v_inf - c) vanishes at the persistent root for every k
-    cd = S.gaussian_cd_equation(k, step="eta")
-    root = S.persistent_ula_coupling()
-    assert abs(num(cd.lhs.subs(j, root), {c: cc, eta: ee, k: 7})) < 1e-12
+    # CD-k from the data: v_k - c vanishes at the persistent root (k = 7)
+    assert abs(num(CD_LHS, {c: cc, eta: ee, k: 7, j: J[0, 0]})) < 1e-9
+
+
+CD_LHS = S.gaussian_cd_equation(k, step="eta").lhs
 
 
 def test_persistent_ula_coupling_series():
@@ -346,7 +347,7 @@ def test_check_formulas_cover_existing_checks():
         formulas = S.check_formulas(name)
         assert formulas and all(isinstance(lab, str) and isinstance(e, sp.Basic) for lab, e in formulas)
         tex = S.latex(name)
-        assert tex.count("\n") == len(formulas) - 1 and "\\" in tex or "=" in tex
+        assert tex.count("\n") == len(formulas) - 1 and "=" in tex
         assert S.plain(name)
     assert S.check_formulas("rbm_ais_vs_exact") == []
     assert S.latex("no_such_check") == ""

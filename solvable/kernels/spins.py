@@ -270,20 +270,62 @@ def run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, co
                     _flip_any(i, x, H, indptr, indices, weights, stride)
 
 
+@jit
+def _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, code, states):
+    """:func:`run_chain` for the random-scan codes only (1, 2): the same bits, less to compile."""
+    x = spins[c]
+    H = fields[c]
+    _fields(x, H, indptr, indices, weights, h)
+    stride = dense_stride(indptr, indices, spins.shape[1])
+    _random_scan(x, H, indptr, indices, weights, stride, n_steps, code == RANDOM_MET, states[c])
+
+
 @pjit
-def run_chains(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """:func:`run_chain` for every chain, in parallel over chains (``prange``)."""
+def _random_scan_parallel(spins, fields, indptr, indices, weights, h, n_steps, code, states):
     for c in prange(spins.shape[0]):
-        # prange's index is unsigned: cast, so that run_chain is compiled once for both drivers
+        # prange's index is unsigned: cast, so that the chain function is compiled once for both drivers
+        _random_scan_chain(np.int64(c), spins, fields, indptr, indices, weights, h, n_steps, code, states)
+
+
+@jit
+def _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states):
+    for c in range(spins.shape[0]):
+        _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, code, states)
+
+
+@pjit
+def _any_parallel(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    for c in prange(spins.shape[0]):
         run_chain(np.int64(c), spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
 
 
 @jit
-def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """:func:`run_chain` for every chain, one thread: the same bits as :func:`run_chains`,
-    without the cost of waking threads for small jobs (training loops on small models)."""
+def _any_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
     for c in range(spins.shape[0]):
         run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+
+
+def run_chains(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """:func:`run_chain` for every chain, in parallel over chains (``prange``).
+
+    A Python-level dispatch on ``code`` (call it from Python, not from jitted code): the
+    random-scan codes go to a kernel that contains only the random-scan loops, so a
+    process that uses one family of dynamics compiles only that one (issue 14: cold
+    compilation). Same bits either way.
+    """
+    if code == RANDOM_HB or code == RANDOM_MET:
+        _random_scan_parallel(spins, fields, indptr, indices, weights, h, n_steps, code, states)
+    else:
+        _any_parallel(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+
+
+def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """:func:`run_chains` on one thread: the same bits, without the cost of waking threads
+    for small jobs (training loops on small models). Python-level dispatch, as run_chains."""
+    if code == RANDOM_HB or code == RANDOM_MET:
+        _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states)
+    else:
+        _any_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
 
 
 # ======================================================================================
@@ -501,26 +543,46 @@ def parallel_step(p, out, J, h, n, metropolis, P, Hs):
 
 
 @jit
+def _evolve_random_scan(p, J, h, n, n_steps, metropolis, out, H, rows):
+    if rows.shape[0] == n:
+        fill_rows(J, h, n, metropolis, H, rows)
+    for _ in range(n_steps):
+        random_scan_step(p, out, J, h, n, metropolis, H, rows)
+        for b in range(p.shape[0]):
+            p[b] = out[b]
+
+
+@jit
+def _evolve_sweeps(p, J, h, n, n_steps, metropolis, H, rows):
+    if rows.shape[0] == n:
+        fill_rows(J, h, n, metropolis, H, rows)
+    for _ in range(n_steps):
+        sweep(p, J, h, n, H, rows)
+
+
+@jit
+def _evolve_parallel(p, J, h, n, n_steps, metropolis, out, P, Hs):
+    for _ in range(n_steps):
+        parallel_step(p, out, J, h, n, metropolis, P, Hs)
+        for b in range(p.shape[0]):
+            p[b] = out[b]
+
+
 def evolve_discrete(p, J, h, n, n_steps, code, out, H, rows, P, Hs):
     """Apply n_steps steps of a discrete-time dynamics to p; the result is in p.
 
     ``rows``: (n, 2^(n-1)) to precompute every site's row once (fast, n 2^(n+2) bytes),
     or (1, 2^(n-1)) to recompute them at each use (parallel dynamics ignore it).
+    A Python-level dispatch to one jitted kernel per kind of dynamics (random scan,
+    sweep, parallel), so that a process compiles only the kinds it uses (issue 14).
     """
-    metropolis = code == RANDOM_MET or code == PAR_MET
-    if rows.shape[0] == n and (code == RANDOM_HB or code == RANDOM_MET or code == SEQ_HB):
-        fill_rows(J, h, n, metropolis, H, rows)
-    for _ in range(n_steps):
-        if code == RANDOM_HB or code == RANDOM_MET:
-            random_scan_step(p, out, J, h, n, metropolis, H, rows)
-            for b in range(p.shape[0]):
-                p[b] = out[b]
-        elif code == SEQ_HB:
-            sweep(p, J, h, n, H, rows)
-        else:
-            parallel_step(p, out, J, h, n, metropolis, P, Hs)
-            for b in range(p.shape[0]):
-                p[b] = out[b]
+    metropolis = bool(code == RANDOM_MET or code == PAR_MET)
+    if code == RANDOM_HB or code == RANDOM_MET:
+        _evolve_random_scan(p, J, h, n, int(n_steps), metropolis, out, H, rows)
+    elif code == SEQ_HB:
+        _evolve_sweeps(p, J, h, n, int(n_steps), metropolis, H, rows)
+    else:
+        _evolve_parallel(p, J, h, n, int(n_steps), metropolis, out, P, Hs)
 
 
 #: largest Poisson mean n*dt handled in one uniformisation block (e^{-400} is far from underflow)
