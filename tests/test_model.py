@@ -141,7 +141,11 @@ def test_compare_matches_at_k_only():
                   seed=3)
     mz = cmp.max_abs_z_data()
     assert mz[2] < Z_MAX and mz[0] > 3 * Z_MAX and mz[3] > Z_MAX, mz
-    assert cmp.se_data is not None and "<- t = k" in cmp.table()
+    assert cmp.se_data is None and "<- t = k" in cmp.table() and "equil." not in cmp.table()
+    # with the data's error added the z-scores can only shrink
+    both = compare(quadratic_model(), _theta(J, h), data, k=10, times=[0, 5, 10, 40], n_chains=20000, step=0.1,
+                   seed=3, data_error=True)
+    assert both.se_data is not None and np.all(both.max_abs_z_data() <= mz + 1e-12)
 
 
 def test_public_reexports():
