@@ -28,7 +28,7 @@ from solvable import gaussian
 from solvable import jarzynski as JZ
 
 from ._result import (
-    CARBONE2023, RTOL, Z_MAX, CheckResult, controlled, decide_z, make_result, sub_seed, with_section,
+    CARBONE2023, RTOL, Z_MAX, CheckResult, controlled, decide_z, make_result, mean_se, sub_seed, with_section,
 )
 
 CLAIM = ("Jarzynski-weighted ULA walkers give the exact Z ratio, mean and variance for any step (eta = 0.4); "
@@ -75,7 +75,7 @@ def _stats(res, p_end, p_start):
     # whose log Z is smaller by lam mu^2 / 2 (a deterministic factor on estimate, SE and exact value alike)
     shift = 0.5 * (p_end["lam"] * p_end["mu"] ** 2 - p_start["lam"] * p_start["mu"] ** 2)
     w = np.exp(res.log_w - shift)
-    ratio, ratio_se = float(w.mean()), float(w.std(ddof=1) / np.sqrt(w.size))
+    ratio, ratio_se = (float(v) for v in mean_se(w))
     exact_ratio = float(np.exp(gaussian.log_partition(p_end["J"], p_end["h"])
                                - gaussian.log_partition(p_start["J"], p_start["h"]) - shift))
     m, m_se = JZ.weighted_mean_se(res.x[:, 0], res.log_w)

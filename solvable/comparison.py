@@ -29,7 +29,26 @@ def sample_mean_se(features):
     return f.mean(axis=0), f.std(axis=0, ddof=1) / np.sqrt(m)
 
 
-def _z(diff, se):
+def moment_statistics(x):
+    r"""Per-sample first and second moments: :math:`x_i` and :math:`x_ix_j` for :math:`i\le j`.
+
+    ``x`` (n, d) -> (n, d + d(d+1)/2); their averages are the mean and the raw second moment
+    matrix (upper triangle), the sufficient statistics of a Gaussian or pairwise model.
+    """
+    x = np.asarray(x, dtype=float)
+    iu = np.triu_indices(x.shape[1])
+    return np.hstack([x, x[:, iu[0]] * x[:, iu[1]]])
+
+
+def moment_labels(d):
+    """Labels of :func:`moment_statistics`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ..."""
+    iu = np.triu_indices(d)
+    return [f"<x{i}>" for i in range(d)] + [f"<x{i} x{j}>" for i, j in zip(*iu)]
+
+
+def safe_z(diff, se):
+    """``diff / se`` elementwise, with z = 0 where both vanish and +-inf where only ``se`` does
+    (a statistic with no spread, e.g. a pixel that is always 0): never NaN."""
     diff = np.asarray(diff, dtype=float)
     se = np.broadcast_to(np.asarray(se, dtype=float), diff.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -70,8 +89,8 @@ class MomentComparison:
         when it equals the reference and z = inf otherwise, never NaN.
         """
         if self.se_data is None:
-            return _z(self.sampled - self.data, self.se)
-        return _z(self.sampled - self.data, np.sqrt(self.se**2 + np.asarray(self.se_data, dtype=float) ** 2))
+            return safe_z(self.sampled - self.data, self.se)
+        return safe_z(self.sampled - self.data, np.sqrt(self.se**2 + np.asarray(self.se_data, dtype=float) ** 2))
 
     @property
     def max_z(self):
@@ -113,7 +132,7 @@ class MomentComparison:
         """z-scores of the sampled moments against the exact law (None without one)."""
         if self.exact is None:
             return None
-        return _z(self.sampled - self.exact, self.se)
+        return safe_z(self.sampled - self.exact, self.se)
 
     def max_abs_z_data(self):
         return np.max(np.abs(self.z_data), axis=1)

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _validate as V
-from .comparison import MomentComparison, sample_mean_se
+from .comparison import MomentComparison, moment_labels, moment_statistics, sample_mean_se
 from .jarzynski import normalized_weights
 
 __all__ = ["diagnose", "moment_statistics", "moment_labels", "weighted_mean_se_kish", "STATISTICS"]
@@ -37,23 +37,6 @@ __all__ = ["diagnose", "moment_statistics", "moment_labels", "weighted_mean_se_k
 #: names accepted by ``statistics``: first and second moments, means only, or arrays that are
 #: already statistics
 STATISTICS = ("moments", "means", "given")
-
-
-def moment_statistics(x):
-    r"""Per-sample first and second moments: :math:`x_i` and :math:`x_ix_j` for :math:`i\le j`.
-
-    ``x`` (n, d) -> (n, d + d(d+1)/2); their averages are the mean and the raw second moment
-    matrix (upper triangle), the sufficient statistics of a Gaussian or pairwise model.
-    """
-    x = np.asarray(x, dtype=float)
-    iu = np.triu_indices(x.shape[1])
-    return np.hstack([x, x[:, iu[0]] * x[:, iu[1]]])
-
-
-def moment_labels(d):
-    """Labels of :func:`moment_statistics`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ..."""
-    iu = np.triu_indices(d)
-    return [f"<x{i}>" for i in range(d)] + [f"<x{i} x{j}>" for i, j in zip(*iu)]
 
 
 def weighted_mean_se_kish(f, log_w):

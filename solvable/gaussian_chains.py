@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from . import _validate as V
-from .comparison import moments_vs_time
+from .comparison import moment_labels, moment_statistics, moments_vs_time
 from .errors import DivergenceError, NoFixedPointError, NonNormalizableWarning
 from .gaussian_exact import (
     METHODS,
@@ -134,14 +134,12 @@ def features(X):
     ----------
     X : array (M, d) of samples
     """
-    X = np.asarray(X, dtype=float)
-    iu = np.triu_indices(X.shape[1])
-    return np.hstack([X, X[:, iu[0]] * X[:, iu[1]]])
+    return moment_statistics(X)
 
 
 def feature_labels(d):
-    iu = np.triu_indices(d)
-    return [f"<x{i}>" for i in range(d)] + [f"<x{a}x{b}>" for a, b in zip(*iu)]
+    """Labels of :func:`features`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ..."""
+    return moment_labels(d)
 
 
 def _stats_from_samples(X):

@@ -27,6 +27,8 @@ import warnings
 
 import numpy as np
 
+from .comparison import safe_z
+
 __all__ = [
     "Z_MAX",
     "zscores",
@@ -66,15 +68,6 @@ def zscores(estimate, se, truth):
     if not np.all(np.isfinite(se) & (se > 0)):
         raise ValueError(f"se must be positive and finite, got {se[~(np.isfinite(se) & (se > 0))][:3]}")
     return (np.asarray(estimate, dtype=float) - np.asarray(truth, dtype=float)) / se
-
-
-def _z_safe(diff, se):
-    """diff / se, with z = 0 where both vanish and +-inf where only se does (a statistic with no spread)."""
-    diff = np.asarray(diff, dtype=float)
-    se = np.broadcast_to(np.asarray(se, dtype=float), diff.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = diff / se
-    return np.where(se > 0, z, np.where(diff == 0, 0.0, np.copysign(np.inf, diff)))
 
 
 def _check_z(z):
@@ -200,7 +193,7 @@ def assert_moments_match(samples, mean, cov=None, *, z=Z_MAX, weights=None, log_
     if len(names) != pred.size:
         raise ValueError(f"labels must name all {pred.size} statistics, got {len(names)}")
     est, se = _mean_se(f, w)
-    zs = _z_safe(est - pred, se)
+    zs = safe_z(est - pred, se)
     if np.any(np.abs(zs) > z):
         header = "" if w is None else f"(weighted, ESS = {1.0 / np.sum(w**2):.1f} of {M}) "
         raise AssertionError(_report(names, est, pred, se, zs, z, header=header))

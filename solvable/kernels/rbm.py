@@ -40,7 +40,10 @@ def half_step(src, M, bias, dst, idx, s):
     The indices of the source units that are on are gathered first into ``idx``, so the
     accumulation loop adds contiguous rows of M with no data-dependent branch (random 0/1
     units mispredict half of the time); the additions happen in the order of the plain
-    "if unit on: add row" loop, so the bits are the same.
+    "if unit on: add row" loop, so the bits are the same. Rows are added four per pass
+    (``dst[j] + r0[j] + r1[j] + r2[j] + r3[j]``, evaluated left to right: the same sums in
+    the same order, with one load and store of dst per four rows): 1.3x faster sweeps at
+    784 x 128 and 784 x 256, 1.05-1.36x at 64 x 32 / 64 x 64 (paired, one thread).
     """
     m = 0
     for i in range(src.shape[0]):
@@ -49,10 +52,19 @@ def half_step(src, M, bias, dst, idx, s):
     nd = dst.shape[0]
     for j in range(nd):
         dst[j] = 0.0
-    for q in range(m):
-        i = idx[q]
+    q = 0
+    while q + 4 <= m:
+        # four rows per pass: dst is loaded and stored once per four additions, which are
+        # still made one after the other in the order of the plain loop (same bits)
+        r0, r1, r2, r3 = M[idx[q]], M[idx[q + 1]], M[idx[q + 2]], M[idx[q + 3]]
         for j in range(nd):
-            dst[j] += M[i, j]
+            dst[j] = dst[j] + r0[j] + r1[j] + r2[j] + r3[j]
+        q += 4
+    while q < m:
+        r0 = M[idx[q]]
+        for j in range(nd):
+            dst[j] += r0[j]
+        q += 1
     for j in range(nd):
         dst[j] = 1.0 if uniform(s) < sigmoid(dst[j] + bias[j]) else 0.0
 
@@ -140,11 +152,20 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph):
             m += 1 if V[r, i] != 0.0 else 0
         for j in range(nh):
             ph[j] = 0.0
-        for k in range(m):
+        k = 0
+        while k + 4 <= m:  # four rows per pass, additions in the plain order (see half_step)
+            i0, i1, i2, i3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+            x0, x1, x2, x3 = V[r, i0], V[r, i1], V[r, i2], V[r, i3]
+            r0, r1, r2, r3 = W[i0], W[i1], W[i2], W[i3]
+            for j in range(nh):
+                ph[j] = ph[j] + x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j]
+            k += 4
+        while k < m:
             i = idx[k]
             xi = V[r, i]
             for j in range(nh):
                 ph[j] += xi * W[i, j]
+            k += 1
         wr = w0 if w.shape[0] == 0 else w[r]
         for j in range(nh):
             ph[j] = wr * sigmoid(ph[j] + b[j])
