@@ -281,3 +281,37 @@ def test_dense_path_gives_the_bits_of_the_csr_path(code, n):
     assert np.array_equal(Ha, Hb)
     np.testing.assert_allclose(Ha, h + xa @ J, atol=1e-12)  # the fields are the fields
     assert not np.array_equal(xa, x0)  # the chains moved
+
+
+@pytest.mark.slow
+def test_each_kernel_is_compiled_once_per_process(tmp_path):
+    """Cold start (issue 14): one process that runs serial and parallel chains (random scan and
+    Glauber) and every exact-law dynamics compiles one specialisation of each kernel (a literal
+    argument or an unsigned prange index used to add a second one), apply_row two (accumulate
+    is a literal on purpose). Fresh process and empty Numba cache (a kernel loaded from the
+    cache does not compile its callees), so ~10 CPU s: marked slow."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from solvable import ising
+from solvable.kernels import spins as K
+n = 5
+rng = np.random.default_rng(0); A = rng.normal(0, .3, (n, n)); J = np.triu(A, 1); J = J + J.T; h = np.zeros(n)
+for dyn in ("random-heat-bath", "glauber"):
+    ising.simulate(J, h, 3, 4, dynamics=dyn, seed=0)
+    ising.simulate(J, h, 300000, 8, dynamics=dyn, seed=0)
+p = np.full(2 ** n, 2.0 ** -n)
+for dyn in ising.DYNAMICS:
+    ising.evolve(p, J, h, 0.5 if dyn == "glauber" else 2, dynamics=dyn)
+names = ["run_chain", "_random_scan_chain", "site_row", "fill_rows", "_row_of", "random_scan_step", "apply_row"]
+print({k: len(getattr(K, k).signatures) for k in names})
+"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    counts = eval(out.stdout.strip().splitlines()[-1])  # noqa: S307 - our own dict literal
+    assert counts == {"run_chain": 1, "_random_scan_chain": 1, "site_row": 1, "fill_rows": 1, "_row_of": 1,
+                      "random_scan_step": 1, "apply_row": 2}, counts

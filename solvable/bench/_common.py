@@ -148,7 +148,7 @@ def c_compiler() -> str | None:
 
 
 def compile_c(name: str, flags=("-O2",), tmpdir: str | None = None) -> ctypes.CDLL:
-    """Compile ``bench/c/<name>.c`` into a shared library in a temporary directory and load it.
+    """Compile ``solvable/bench/c/<name>.c`` into a shared library in a temporary directory and load it.
 
     Raises NotAvailable when there is no compiler or the compilation fails.
     """

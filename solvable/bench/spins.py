@@ -116,7 +116,7 @@ def load_c(flags=("-O2",)):
 
 
 def load_c_dense(flags=("-O2",)):
-    """``run_chains_dense`` of bench/c/spins.c: a full n x n J, contiguous row update."""
+    """``run_chains_dense`` of solvable/bench/c/spins.c: a full n x n J, contiguous row update."""
     lib = compile_c("spins", flags)
     f = lib.run_chains_dense
     f.restype = None
