@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import solvable
-from solvable import DivergenceError, bernoulli, gaussian
+from solvable import DivergenceError, bernoulli, gaussian, testing
 from solvable.model import EnergyModel, compare, train
 
 Z_MAX = 5.0
@@ -64,14 +64,39 @@ def _z(res, J, h, n_batches=20):
 def test_short_run_lands_on_closed_form_fixed_point(data):
     m, C = _moments(data)
     model = quadratic_model()
-    res = train(model, data, scheme="short-run", k=10, step=0.1, lr=0.5, n_iter=800, n_chains=2000,
+    res = train(model, data, scheme="short-run", k=10, step=0.1, lr=0.5, n_iter=3000, n_chains=2000,
                 theta0=_theta(np.eye(D), np.zeros(D)), seed=1, progress=False)
-    z = _z(res, *gaussian.short_run_fixed_point(m, C, 10, step=0.1))
+    # batches of 150 updates against integrated autocorrelation times of 5-30 updates (with 800
+    # updates and 20 batches of 20 the batch-means SE was too small: |z| up to 3.4 across seeds)
+    tail = res.history["theta"][1500:]
+    tau = max(testing.integrated_autocorrelation_time(tail[:, i]) for i in range(tail.shape[1]))
+    assert 150 >= 4 * tau, tau
+    z = _z(res, *gaussian.short_run_fixed_point(m, C, 10, step=0.1), n_batches=10)
     assert np.max(np.abs(z)) < Z_MAX, z
     # must-fail control: the PCD-ULA point of the same data is many SE away
-    z_other = _z(res, *gaussian.persistent_fixed_point(m, C, step=0.1))
+    z_other = _z(res, *gaussian.persistent_fixed_point(m, C, step=0.1), n_batches=10)
     assert np.max(np.abs(z_other)) > 3 * Z_MAX, z_other
-    assert res.history["theta"].shape == (801, 5) and res.history["error"].shape == (800,)
+    assert res.history["theta"].shape == (3001, 5) and res.history["error"].shape == (3000,)
+
+
+@pytest.mark.slow
+def test_tail_mean_se_matches_spread_across_seeds(data):
+    """The batch-means SE of the tail average against the spread of 8 independent runs (ratio in
+    [0.6, 1.6]: the SD of 8 replicates is itself uncertain by ~25%)."""
+    m, C = _moments(data)
+    means, ses = [], []
+    for seed in range(8):
+        res = train(quadratic_model(), data, scheme="short-run", k=10, step=0.1, lr=0.5, n_iter=3000,
+                    n_chains=2000, theta0=_theta(np.eye(D), np.zeros(D)), seed=100 + seed, progress=False)
+        t = res.tail_mean(0.5, 10)
+        means.append(t.mean)
+        ses.append(t.se)
+    ratio = np.mean(ses, axis=0) / np.std(means, axis=0, ddof=1)
+    print("SE / spread per parameter:", np.round(ratio, 2))
+    assert np.all((ratio > 0.6) & (ratio < 1.6)), ratio
+    pred = _theta(*gaussian.short_run_fixed_point(m, C, 10, step=0.1))
+    z = (np.mean(means, axis=0) - pred) / (np.std(means, axis=0, ddof=1) / np.sqrt(8))
+    assert np.max(np.abs(z)) < Z_MAX, z
 
 
 @pytest.mark.parametrize("scheme", ["pcd", "jarzynski"])
