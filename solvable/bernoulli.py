@@ -58,7 +58,8 @@ from .ising_exact import DYNAMICS
 from .ising_exact import check_dynamics as _dynamics
 from .ising_exact import check_time as _time
 from .runaway import warn_if_runaway
-from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
+from .seeds import Stream
+from .training import SCHEMES, TrainResult, Walkers, ascent, data_rows, check_run
 
 __all__ = [
     "DYNAMICS",
@@ -366,8 +367,8 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         (:class:`~solvable.runaway.RunawayWarning`) when the fields grow linearly to the end;
         ``"ignore"``: neither (to show the drift on purpose)
     """
-    scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
-    engine = V.choice(engine, "engine", ENGINES)
+    scheme, engine, lr, n_iter, seed = check_run(scheme=scheme, schemes=SCHEMES + ("jarzynski",), engine=engine, lr=lr,
+                                                 n_iter=n_iter, seed=seed, n_iter_name="n_iter")
     dynamics = _dynamics(dynamics)
     if scheme == "jarzynski":
         _check_jarzynski(dynamics, engine, DYNAMICS)
@@ -378,9 +379,6 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     k = _time(k, dynamics)
     if k == 0:
         raise ValueError("k must be > 0")
-    lr = V.positive(lr, "lr")
-    n_iter = V.integer(n_iter, "n_iter", low=1)
-    seed = V.seed(seed)
     X, mD = _data_arg(data)
     n = mD.size
     m0 = np.broadcast_to(_magnet(m0, "m0"), (n,)).astype(float)
@@ -401,11 +399,7 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         n_chains = V.integer(n_chains, "n_chains", low=2 if scheme == "jarzynski" else 1)
         couplings = _no_couplings(n)
 
-        def start_data(s):
-            if X is None:
-                return _start(n_chains, mD, s)
-            rng = np.random.default_rng(np.random.SeedSequence(entropy=s, spawn_key=(4,)))
-            return X[rng.integers(0, X.shape[0], size=n_chains)]
+        start_data = (lambda s: _start(n_chains, mD, s)) if X is None else data_rows(X, n_chains, Stream.SPIN_DATA)
 
     if scheme == "jarzynski":
         zero = sparse.csr_matrix((n, n))

@@ -92,7 +92,8 @@ from .ising_exact import size_limit as _size_limit
 from .ising_fit import FIT_SCHEMES, MAX_INTERIOR_CHECK_N, fit, pseudolikelihood
 from .ising_fit import check_interior as _check_interior
 from .runaway import warn_if_runaway
-from .training import ENGINES, SCHEMES, TrainResult, Walkers, ascent
+from .seeds import Stream
+from .training import SCHEMES, TrainResult, Walkers, ascent, data_rows, check_run
 
 __all__ = [
     "DYNAMICS",
@@ -289,8 +290,8 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         After training, a :class:`~solvable.runaway.RunawayWarning` when parameters still grow
         linearly (:func:`solvable.runaway.warn_if_runaway`); ``"ignore"`` turns both off.
     """
-    scheme = V.choice(scheme, "scheme", SCHEMES + ("jarzynski",))
-    engine = V.choice(engine, "engine", ENGINES)
+    scheme, engine, lr, n_iter, seed = check_run(scheme=scheme, schemes=SCHEMES + ("jarzynski",), engine=engine, lr=lr,
+                                                 n_iter=n_iter, seed=seed, n_iter_name="n_iter")
     dynamics = _dynamics(dynamics)
     if scheme == "jarzynski":
         _check_jarzynski(dynamics, engine, INVARIANT_DYNAMICS)
@@ -301,9 +302,6 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
     k = _time(k, dynamics)
     if k == 0:
         raise ValueError("k must be > 0")
-    lr = V.positive(lr, "lr")
-    n_iter = V.integer(n_iter, "n_iter", low=1)
-    seed = V.seed(seed)
     X, p_data, n = _data_arg(data, engine)
     if engine == "simulate":
         if n_chains is None:
@@ -366,11 +364,8 @@ def train(data, *, scheme, k, dynamics, lr, n_iter, n_chains=None, seed=0, engin
         def start_p0(s):
             return _uniform_spins(n_chains, n, s) if p0 is None else _sample_law(p0, n_chains, s)
 
-        def start_data(s):
-            if X is None:
-                return _sample_law(p_data, n_chains, s)
-            rng = np.random.default_rng(np.random.SeedSequence(entropy=s, spawn_key=(4,)))
-            return X[rng.integers(0, X.shape[0], size=n_chains)]
+        start_data = ((lambda s: _sample_law(p_data, n_chains, s)) if X is None
+                      else data_rows(X, n_chains, Stream.SPIN_DATA))
 
         def sample_stats(S):
             Sf = S.astype(float)

@@ -14,6 +14,7 @@ from scipy import sparse
 from . import _validate as V
 from . import jarzynski as JZ
 from .ising_exact import DYNAMICS, energy
+from .seeds import Stream, generator
 from .ising_exact import check_dynamics as _dynamics
 from .ising_exact import check_time as _time
 from .ising_exact import csr_couplings as _csr_couplings
@@ -32,7 +33,7 @@ def uniform_spins(n_chains, n, seed, p_plus=None):
     Drawn with a numpy Generator from SeedSequence(seed) (spawn key 1), so start points and
     chain dynamics (streams of :func:`~solvable.kernels._rng.chain_states`) never share bits.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(1,)))
+    rng = generator(seed, Stream.START)
     if p_plus is None:
         return (rng.integers(0, 2, size=(n_chains, n), dtype=np.int8) * 2 - 1).astype(np.int8)
     return np.where(rng.random((n_chains, n)) < p_plus, 1, -1).astype(np.int8)
@@ -40,7 +41,7 @@ def uniform_spins(n_chains, n, seed, p_plus=None):
 
 def sample_law(p, n_chains, seed):
     """n_chains configurations drawn from the law p (numpy Generator from the seed, stream 3)."""
-    rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(3,)))
+    rng = generator(seed, Stream.DATA)
     n = p.size.bit_length() - 1
     idx = rng.choice(p.size, size=n_chains, p=p)
     return (((idx[:, None] >> np.arange(n)) & 1) * 2 - 1).astype(np.int8)
@@ -66,7 +67,7 @@ def run_chains(csr, h, spins, k, dynamics, seed):
                                                dtype=np.int8),
         indptr, indices, weights, np.ascontiguousarray(h, dtype=float),
         0 if code == _kern.GLAUBER else int(k), float(k) if code == _kern.GLAUBER else 0.0, code,
-        chain_states(seed, n_chains, stream=2),
+        chain_states(seed, n_chains, stream=Stream.DYNAMICS),
     )
     return spins
 

@@ -71,8 +71,7 @@ from .rbm_exact import log_partition_unchecked as _log_partition
 from .rbm_exact import p0_probs as _p0_probs
 from .rbm_exact import rb_stats as _stats
 from .rbm_exact import sigmoid as _sigmoid
-from .rbm_exact import state_index as _index
-from .training import TrainResult, Walkers, ascent
+from .training import TrainResult, Walkers, ascent, check_run
 
 
 __all__ = [
@@ -256,16 +255,13 @@ def train(data, *, scheme, k=1, n_hidden, lr, n_epochs, batch_size, seed=0, n_ch
         raise ValueError(f"data must have at least 2 rows (samples), got {X.shape[0]}")
     X = np.ascontiguousarray(X)
     n, nv = X.shape
-    scheme = V.choice(scheme, "scheme", SCHEMES)
-    engine = V.choice(engine, "engine", ENGINES)
+    scheme, engine, lr, n_epochs, seed = check_run(scheme=scheme, schemes=SCHEMES, engine=engine, lr=lr,
+                                                 n_iter=n_epochs, seed=seed, n_iter_name="n_epochs")
     if engine == "exact" and scheme not in ("cd", "pcd", "short-run"):
         raise ValueError(f"engine='exact' supports the schemes cd, pcd, short-run; got scheme={scheme!r}")
     k = V.integer(k, "k", low=1)
     nh = V.integer(n_hidden, "n_hidden", low=1)
-    lr = V.positive(lr, "lr")
-    n_epochs = V.integer(n_epochs, "n_epochs", low=1)
     batch_size = V.integer(batch_size, "batch_size", low=1)
-    seed = V.seed(seed)
     n_chains = min(batch_size, n) if n_chains is None else V.integer(n_chains, "n_chains", low=2)
     backend = _backend(backend)
     ll_method = V.choice(log_likelihood, "log_likelihood", ("auto", "exact", "ais", "none"))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit, logsumexp
 
-from solvable import datasets, rbm
+from solvable import datasets, rbm, rbm_exact
 from solvable import jarzynski as JZ
 from solvable.errors import DivergenceError, EnumerationTooLargeError
 from solvable.kernels import rbm as K
@@ -303,7 +303,7 @@ def test_datasets():
     p = datasets.prototypes_law(S)
     assert p.sum() == pytest.approx(1.0, rel=1e-12)
     x = datasets.prototypes(20_000, seed=3)
-    freq = np.bincount(rbm._index(x), minlength=1024) / x.shape[0]
+    freq = np.bincount(rbm_exact.state_index(x), minlength=1024) / x.shape[0]
     top = np.argsort(p)[-20:]  # the 20 most likely states: empirical frequencies vs the exact law
     z = (freq[top] - p[top]) / np.sqrt(p[top] * (1 - p[top]) / x.shape[0])
     assert np.max(np.abs(z)) < Z
