@@ -71,6 +71,7 @@ from .rbm_exact import log_partition_unchecked as _log_partition
 from .rbm_exact import p0_probs as _p0_probs
 from .rbm_exact import rb_stats as _stats
 from .rbm_exact import sigmoid as _sigmoid
+from .seeds import Stream
 from .training import TrainResult, Walkers, ascent, check_run
 
 
@@ -163,7 +164,7 @@ def _walkers(scheme, engine, k, batches, params0, n_chains, p0p, seed, backend, 
             start_data=lambda s: (ch.empirical(batches.current), None),
         )
     n_streams = max(n_chains, batches.bs)
-    g = _Gibbs(n_streams, nv, nh, seed, 1, backend)
+    g = _Gibbs(n_streams, nv, nh, seed, Stream.RBM_TRAIN, backend)
     if scheme == "jarzynski":
         # exact base samples (W = 0), importance-weighted to the initial model: log_w0 = F_base - F_theta0
         base = {"W": np.zeros((nv, nh)), "a": params0["a"], "b": params0["b"]}
@@ -384,7 +385,7 @@ def compare(data, W, a, b, k, *, p0="uniform", times=None, n_chains=20000, seed=
     if times is None:
         times = sorted({0, max(k // 2, 1), k, 2 * k, 4 * k, 10 * k, 1000})
     times = [V.integer(t, "times", low=0) for t in times]
-    g = _Gibbs(n_chains, nv, nh, seed, 3, _backend(backend))
+    g = _Gibbs(n_chains, nv, nh, seed, Stream.RBM_COMPARE, _backend(backend))
     exact = equilibrium = None
     if 2 ** (nv + nh) <= MAX_EXACT_CHAIN:
         ch = _ExactChain(nv, nh)

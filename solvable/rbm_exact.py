@@ -21,6 +21,7 @@ from . import jarzynski as JZ
 from .errors import DivergenceError, EnumerationTooLargeError
 from .kernels import rbm as _kern
 from .kernels._rng import chain_states
+from .seeds import Stream
 
 __all__ = [
     "free_energy",
@@ -425,7 +426,7 @@ def sample(W, a, b, n_sweeps, n_chains, *, v0=None, p0="uniform", seed=0, backen
     n_sweeps = V.integer(n_sweeps, "n_sweeps", low=0)
     n_chains = V.integer(n_chains, "n_chains", low=1)
     seed = V.seed(seed)
-    g = Gibbs(n_chains, nv, nh, seed, 0, check_backend(backend))
+    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend))
     if v0 is None:
         X = g.draw(p0_probs(p0, None, nv), n_chains)
     else:
@@ -519,7 +520,7 @@ def ais_log_partition(W, a, b, *, n_chains=1000, n_betas=1000, seed=0, backend="
     n_chains = V.integer(n_chains, "n_chains", low=2)
     n_betas = V.integer(n_betas, "n_betas", low=2)
     seed = V.seed(seed)
-    g = Gibbs(n_chains, nv, nh, seed, 0, check_backend(backend))
+    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend))
     x0 = g.draw(sigmoid(a), n_chains)
 
     def move(p, x, s):

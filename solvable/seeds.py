@@ -40,6 +40,13 @@ class Stream(enum.IntEnum):
     MINIBATCH = 30
     #: the generic (NumPy) Langevin kernel of :mod:`solvable.langevin`
     NUMPY_DYNAMICS = 31
+    #: block-Gibbs chains of :func:`solvable.rbm.sample` and AIS
+    RBM_SAMPLE = 0
+    #: per-chain streams of the RBM training chains (the number of START, an alias kept so that the
+    #: bits of version 0.1 do not change; the RBM module does not use START itself)
+    RBM_TRAIN = 1
+    #: per-chain streams of the fresh chains of :func:`solvable.rbm.compare` (DATA's number, same reason)
+    RBM_COMPARE = 3
 
 
 def seed_sequence(seed, stream, *keys):

@@ -14,6 +14,7 @@ from solvable import NoFixedPointError
 from solvable import curie_weiss as cw
 
 from solvable.testing import Z_MAX as Z  # suite-wide z tolerance (theory.md section 8)
+from solvable.testing import mean_se
 
 couplings_st = st.floats(-2.0, 2.0, allow_nan=False)
 fields_st = st.floats(-1.5, 1.5, allow_nan=False)
@@ -333,7 +334,7 @@ def _z_moments(s, p):
     M = s.sum(axis=1).astype(float) / n
     m, q = cw.moments(p)
     x = np.stack([M, M * M], axis=1)
-    mean, se = x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+    mean, se = mean_se(x)
     return (mean - np.array([m, q])) / se
 
 

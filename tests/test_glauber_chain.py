@@ -13,6 +13,7 @@ from solvable import NoFixedPointError
 from solvable import glauber_chain as gc
 
 from solvable.testing import Z_MAX as Z  # suite-wide z tolerance (theory.md section 8)
+from solvable.testing import mean_se
 ZETA06 = np.tanh(0.6)
 
 kappas = st.floats(-2.0, 2.0, allow_nan=False)
@@ -283,8 +284,7 @@ def test_ring_pair_statistics():
 # ----------------------------------------------------------------------------- simulation (z-scores)
 
 def _sample_stats(x):
-    x = np.asarray(x, float)
-    return x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+    return mean_se(np.asarray(x, float))
 
 
 def test_simulation_matches_pair_correlations_from_uniform_start():

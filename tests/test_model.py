@@ -12,7 +12,7 @@ import solvable
 from solvable import DivergenceError, bernoulli, gaussian, testing
 from solvable.model import EnergyModel, compare, train
 
-Z_MAX = 5.0
+from solvable.testing import Z_MAX  # noqa: E402
 D = 2
 IU = np.triu_indices(D)
 

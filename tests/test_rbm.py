@@ -16,7 +16,7 @@ from solvable.errors import DivergenceError, EnumerationTooLargeError
 from solvable.kernels import rbm as K
 from solvable.kernels._rng import chain_states
 
-Z = 5.0
+from solvable.testing import Z_MAX as Z  # noqa: E402
 
 
 def random_rbm(nv, nh, seed, w=1.0, bias=0.5):

@@ -13,7 +13,7 @@ import pytest
 from solvable import bernoulli, ising
 from solvable import jarzynski as JZ
 
-Z = 5.0
+from solvable.testing import Z_MAX as Z  # noqa: E402
 IU = np.triu_indices(4, 1)
 
 

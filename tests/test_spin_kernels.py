@@ -15,7 +15,7 @@ from solvable import ising
 from solvable.kernels import spins as K
 from solvable.kernels._rng import chain_states
 
-Z = 5.0
+from solvable.testing import Z_MAX as Z  # noqa: E402
 
 
 def _model(n, seed, sj=0.6, sh=0.4):
