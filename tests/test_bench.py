@@ -89,10 +89,31 @@ def test_dense_row_c_baseline_and_numba_kernel_end_in_the_same_state(c_dense_ker
 
 
 def test_numpy_baselines_run_and_keep_spins():
-    S = bench_spins.numpy_checkerboard(6, False, 2, seed=0)
-    S()  # runs without error
-    J = bench_spins.dense_couplings(8)
-    bench_spins.numpy_dense_chains(J, np.zeros(8), True, 4, 10, seed=0)()
+    """The NumPy baselines are fair competitors only if they sample the same law: spins stay +-1,
+    the dense baseline's local fields stay h + S J, and its chains reach the Boltzmann moments of
+    exact enumeration (z-scores; must-fail control: the moments of another field)."""
+    from solvable import ising
+    from solvable.testing import Z_MAX, mean_se
+
+    run = bench_spins.numpy_checkerboard(6, False, 2, seed=0)
+    S0 = run.state().copy()
+    run()
+    S = run.state()
+    assert set(np.unique(S)) <= {-1.0, 1.0} and not np.array_equal(S, S0)
+    n = 6
+    J = 0.5 * bench_spins.dense_couplings(n)
+    h = np.linspace(-0.3, 0.3, n)
+    for metropolis in (True, False):
+        run = bench_spins.numpy_dense_chains(J, h, metropolis, 4000, 300, seed=1)
+        run()
+        S, H = run.state()
+        assert set(np.unique(S)) <= {-1.0, 1.0}
+        np.testing.assert_allclose(H, h + S @ J, atol=1e-12)
+        m, se = mean_se(S)
+        m_exact = ising.moments(ising.boltzmann(J, h))[0]
+        assert np.max(np.abs((m - m_exact) / se)) < Z_MAX
+        m_other = ising.moments(ising.boltzmann(J, h + 0.2))[0]
+        assert np.max(np.abs((m - m_other) / se)) > Z_MAX
 
 
 def test_main_rejects_an_unknown_family_and_prints_help(capsys):

@@ -154,9 +154,23 @@ def test_short_run_check_controls_all_flip(srk_measured):
 
 
 def test_short_run_draw(srk_measured):
-    fig = srk.draw(srk.result_from(srk_measured))
+    result = srk.result_from(srk_measured)
+    fig = srk.draw(result)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     assert "t" in fig.axes[0].get_xlabel() and fig.axes[0].get_legend() is not None
+    # the figure shows the result's numbers: the |z| curve is max_a |sampled - data| / se on the grid
+    d = result.data
+    times = np.asarray(d["times"])
+    grid = times <= 3 * d["k"]
+    zt = np.max(np.abs(np.asarray(d["sampled"]) - d["data"]) / np.asarray(d["se"]), axis=1)
+    line = fig.axes[1].get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), times[grid])
+    np.testing.assert_allclose(line.get_ydata(), np.maximum(zt[grid], 1e-2))
+    # and the chains' points in the left panel are sampled - data for each moment
+    ys = [c.lines[0].get_ydata() for c in fig.axes[0].containers if len(c.lines[0].get_ydata()) == grid.sum()]
+    assert len(ys) == len(d["labels"])
+    for a, y in enumerate(ys):
+        np.testing.assert_allclose(y, np.asarray(d["sampled"])[grid, a] - d["data"][a])
 
 
 # ----------------------------------------------------------------------------- (b) closed forms

@@ -172,6 +172,7 @@ def numpy_checkerboard(L: int, metropolis: bool, n_sweeps: int, seed: int):
                 else:
                     new = np.where(u < 0.5 * (1.0 + np.tanh(BETA * nb)), 1.0, -1.0)
                     S[mask] = new[mask]
+    run.state = lambda: S  # for the tests: the baseline samples what the kernel samples
     return run
 
 
@@ -200,6 +201,7 @@ def numpy_dense_chains(J: np.ndarray, h: np.ndarray, metropolis: bool, n_chains:
                 d = -2.0 * S[c, ic]
                 S[c, ic] = -S[c, ic]
                 H[c] += d[:, None] * J[ic]
+    run.state = lambda: (S, H)  # for the tests: spins and local fields after the run
     return run
 
 
