@@ -21,7 +21,17 @@ import numpy as np
 
 
 def sample_mean_se(features):
-    """Column means of ``features`` (M, p) and their standard errors ``std/sqrt(M)``."""
+    """Column means of ``features`` (M, p) and their standard errors ``std/sqrt(M)``.
+
+    Parameters
+    ----------
+    features : array (M, p), M >= 2
+
+    Returns
+    -------
+    mean : (p,) ndarray
+    se : (p,) ndarray
+    """
     f = np.asarray(features, dtype=float)
     m = f.shape[0]
     if m < 2:
@@ -34,6 +44,14 @@ def moment_statistics(x):
 
     ``x`` (n, d) -> (n, d + d(d+1)/2); their averages are the mean and the raw second moment
     matrix (upper triangle), the sufficient statistics of a Gaussian or pairwise model.
+
+    Parameters
+    ----------
+    x : array (n, d)
+
+    Returns
+    -------
+    (n, d + d(d+1)/2) ndarray
     """
     x = np.asarray(x, dtype=float)
     iu = np.triu_indices(x.shape[1])
@@ -41,14 +59,33 @@ def moment_statistics(x):
 
 
 def moment_labels(d):
-    """Labels of :func:`moment_statistics`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ..."""
+    """Labels of :func:`moment_statistics`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ...
+
+    Parameters
+    ----------
+    d : int >= 0, the dimension
+
+    Returns
+    -------
+    list of d + d(d+1)/2 str
+    """
     iu = np.triu_indices(d)
     return [f"<x{i}>" for i in range(d)] + [f"<x{i} x{j}>" for i, j in zip(*iu)]
 
 
 def safe_z(diff, se):
     """``diff / se`` elementwise, with z = 0 where both vanish and +-inf where only ``se`` does
-    (a statistic with no spread, e.g. a pixel that is always 0): never NaN."""
+    (a statistic with no spread, e.g. a pixel that is always 0): never NaN.
+
+    Parameters
+    ----------
+    diff : array, the differences
+    se : array broadcastable to ``diff``, standard errors >= 0
+
+    Returns
+    -------
+    ndarray of the shape of ``diff``
+    """
     diff = np.asarray(diff, dtype=float)
     se = np.broadcast_to(np.asarray(se, dtype=float), diff.shape)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -22,6 +22,15 @@ def digits(threshold=0.5, *, return_labels=False):
 
     Returns a float array (1797, 64) of 0/1 (and the digit labels if ``return_labels``).
     Needs scikit-learn (``pip install solvable[sklearn]``); the data ship with it.
+
+    Parameters
+    ----------
+    threshold : float in [0, 1] (default 0.5)
+    return_labels : bool, also return the (1797,) int labels
+
+    Returns
+    -------
+    v : (1797, 64) float ndarray of 0/1 (and the labels if ``return_labels``)
     """
     threshold = V.real(threshold, "threshold", low=0.0, high=1.0)
     try:
@@ -62,6 +71,19 @@ def prototypes(n=2000, *, protos=PROTOTYPES_9_7, weights=(0.8, 0.2), flip=0.05, 
 
     Draw order from ``numpy.random.default_rng(seed)``: the n prototype indices, then an
     (n, n_v) array of uniforms for the flips. Returns a float array (n, n_v) of 0/1.
+
+    Parameters
+    ----------
+    n : int >= 1, number of draws (default 2000)
+    protos : sequence of K equal-length strings of 0 and 1, or a 0/1 array (K, n_v)
+        (default :data:`PROTOTYPES_9_7`)
+    weights : K floats >= 0 summing to 1 (default (0.8, 0.2))
+    flip : float in [0, 1], the flip probability (default 0.05)
+    seed : int >= 0 (default 100)
+
+    Returns
+    -------
+    (n, n_v) float ndarray of 0/1
     """
     P, w, flip = _mixture(protos, weights, flip)
     n = V.integer(n, "n", low=1)
@@ -73,7 +95,20 @@ def prototypes(n=2000, *, protos=PROTOTYPES_9_7, weights=(0.8, 0.2), flip=0.05, 
 
 def prototypes_law(states, *, protos=PROTOTYPES_9_7, weights=(0.8, 0.2), flip=0.05):
     r"""Exact probability of each row of ``states`` under the prototype mixture:
-    :math:`p(v)=\sum_kw_kf^{d_k(v)}(1-f)^{n_v-d_k(v)}`, :math:`d_k` the Hamming distance to prototype k."""
+    :math:`p(v)=\sum_kw_kf^{d_k(v)}(1-f)^{n_v-d_k(v)}`, :math:`d_k` the Hamming distance to prototype k.
+
+    Parameters
+    ----------
+    states : array (n, n_v) of 0/1
+    protos : sequence of K equal-length strings of 0 and 1, or a 0/1 array (K, n_v)
+        (default :data:`PROTOTYPES_9_7`)
+    weights : K floats >= 0 summing to 1 (default (0.8, 0.2))
+    flip : float in [0, 1], the flip probability (default 0.05)
+
+    Returns
+    -------
+    (n,) ndarray of probabilities
+    """
     P, w, flip = _mixture(protos, weights, flip)
     S = V.binary(states, "states", ndim=2, n_cols=P.shape[1])
     dist = np.abs(S[:, None, :] - P[None, :, :]).sum(axis=2)
@@ -88,6 +123,18 @@ def mixture_2d(n=2000, *, n_modes=4, radius=2.0, sd=0.3, seed=0):
 
     Draw order from ``numpy.random.default_rng(seed)``: the n mode indices, then (n, 2) normals.
     Returns a float array (n, 2).
+
+    Parameters
+    ----------
+    n : int >= 1, number of draws (default 2000)
+    n_modes : int >= 1, the number M of modes (default 4)
+    radius : float >= 0, the radius r of the circle of centres (default 2)
+    sd : float > 0, the standard deviation :math:`\sigma` of each mode (default 0.3)
+    seed : int >= 0 (default 0)
+
+    Returns
+    -------
+    (n, 2) float ndarray
     """
     n = V.integer(n, "n", low=1)
     n_modes = V.integer(n_modes, "n_modes", low=1)

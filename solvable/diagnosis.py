@@ -44,6 +44,21 @@ def weighted_mean_se_kish(f, log_w):
 
     :math:`\bar f=\sum_ip_if_i`, :math:`\mathrm{SE}^2=\frac{\sum_ip_i(f_i-\bar f)^2}{1-\sum_ip_i^2}\sum_ip_i^2`
     (:math:`\mathrm{ESS}=1/\sum p_i^2`, Kish 1965). Equal weights give :math:`s/\sqrt n` exactly.
+
+    Parameters
+    ----------
+    f : array (n, p) (or (n,)), per-sample statistics
+    log_w : array (n,), log-weights :math:`A_i` (up to a constant)
+
+    Returns
+    -------
+    mean : (p,) ndarray
+    se : (p,) ndarray
+
+    Raises
+    ------
+    ValueError
+        when the weights put all their mass on one sample (ESS = 1).
     """
     p = normalized_weights(np.asarray(log_w, dtype=float))
     f = np.asarray(f, dtype=float)

@@ -65,7 +65,22 @@ def _run(J, h, X, k, step, method, seed):
 def advance(J, h, X, k, *, step, method="ula", seed=0):
     """Advance the chains ``X`` (n, d) by ``k`` ULA/MALA steps (a copy; same kernel and streams as
     :func:`simulate`). ``seed`` an int or a tuple of ints (e.g. a training iteration's seed).
-    Returns the new (n, d) array; raises DivergenceError on overflow."""
+    Returns the new (n, d) array; raises DivergenceError on overflow.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric
+    h : array (d,) or scalar (broadcast)
+    X : array (n, d), finite start states (not modified)
+    k : int >= 0, number of steps
+    step : float > 0, the step eta
+    method : ``"ula"`` (default) or ``"mala"``
+    seed : int >= 0, or a tuple of ints >= 0 (default 0)
+
+    Returns
+    -------
+    X : (n, d) ndarray, the states after k steps
+    """
     J = V.symmetric(J, "J")
     h = V.vector(h, "h", J.shape[0])
     X = V.finite_array(X, "X", ndim=2)
@@ -138,7 +153,16 @@ def features(X):
 
 
 def feature_labels(d):
-    """Labels of :func:`features`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ..."""
+    """Labels of :func:`features`: ``<x0>``, ..., ``<x0 x0>``, ``<x0 x1>``, ...
+
+    Parameters
+    ----------
+    d : int >= 1, the dimension
+
+    Returns
+    -------
+    list of d + d(d+1)/2 str
+    """
     return moment_labels(d)
 
 
@@ -172,6 +196,22 @@ def require_fixed_point(mean, cov, *, scheme, k, step, method="ula", mean0=None,
 
     A :class:`~solvable.NonNormalizableWarning` of the short-run solver (a valid fixed point
     without equilibrium) is not an error and is silenced here.
+
+    Parameters
+    ----------
+    mean : array (d,), the data mean
+    cov : array (d, d), the data covariance (positive definite)
+    scheme : ``"short-run"``, ``"cd"``, ``"pcd"`` or ``"jarzynski"`` (any other: nothing checked)
+    k : int >= 1 (ULA steps) or float > 0 (continuous time), the training length
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time)
+    method : ``"ula"`` (default) or ``"mala"`` (nothing to check)
+    mean0 : array (d,), scalar or None (0), mean of the short-run start law
+    var0 : float > 0, variance of the short-run start law (default 1)
+
+    Raises
+    ------
+    NoFixedPointError
+        when the scheme has no fixed point for these data.
     """
     if method != "ula":
         return
@@ -204,6 +244,25 @@ def train(data, *, scheme, k, step, lr, n_iter, n_chains, seed=0, engine="simula
 
     Fixed points: :func:`short_run_fixed_point` (short-run), :func:`persistent_fixed_point`
     (CD and PCD) of the empirical data mean and covariance.
+
+    Parameters
+    ----------
+    data : array (N, d) of finite samples, N >= 2
+    scheme : ``"short-run"``, ``"cd"``, ``"pcd"`` or ``"jarzynski"``
+    k : steps per update, int >= 1 (a float > 0 in continuous time)
+    step : float > 0, the step :math:`\eta`; None (continuous time) only with ``engine="exact"``
+        and not with ``"jarzynski"``
+    lr : float > 0, the learning rate :math:`\gamma`
+    n_iter : int >= 1, number of updates
+    n_chains : int >= 1, chains (walkers) per update (unused by ``engine="exact"``)
+    seed : int >= 0 (default 0); the run is reproducible bit for bit
+    engine : ``"simulate"`` (default) or ``"exact"``
+    mean0 : array (d,), scalar or None (0), mean :math:`m_0` of the start law
+    var0 : float > 0, variance :math:`v_0` of the start law (default 1)
+    method : ``"ula"`` (default) or ``"mala"`` (``engine="simulate"`` only)
+    J0 : array (d, d), symmetric, or None (I); positive definite for ``"jarzynski"``
+    h0 : array (d,), scalar or None (0)
+    progress : bool, show a progress bar (default True)
 
     Returns
     -------
@@ -273,6 +332,22 @@ def jarzynski_walkers(d, *, k, step, n_chains, method, J0, h0, seed, ess_thresho
 
     ``n_chains`` walkers drawn exactly from the initial model :math:`\mathcal N(J_0^{-1}h_0, J_0^{-1})`,
     moved by ULA (weights of theory.md 6.1) or MALA (invariant, 6.2) with ``step``.
+
+    Parameters
+    ----------
+    d : int >= 1, the dimension
+    k : int >= 1, kernel steps per update
+    step : float > 0, the step :math:`\eta` (None, continuous time, raises ValueError)
+    n_chains : int >= 1, number of walkers
+    method : ``"ula"`` or ``"mala"``
+    J0 : array (d, d), symmetric positive definite, the initial couplings
+    h0 : array (d,), the initial field
+    seed : int >= 0 (the walkers are drawn from stream ``JARZYNSKI_INIT``)
+    ess_threshold : float in [0, 1], resample when ESS < ``ess_threshold * n_chains`` (default 0.5)
+
+    Returns
+    -------
+    :class:`solvable.jarzynski.JarzynskiWalkers`
     """
     if step is None:
         raise ValueError("scheme='jarzynski' needs a step (ULA or MALA), not continuous time")
@@ -313,6 +388,24 @@ def compare(data, J, h, k, *, step, method="ula", times=None, n_chains=20000, se
     simulable; use MALA with a small step to approximate continuous time.
 
     Returns :class:`solvable.comparison.MomentComparison`.
+
+    Parameters
+    ----------
+    data : array (N, d) of finite samples, N >= 2
+    J : array (d, d), symmetric, the trained couplings
+    h : array (d,) or scalar, the trained field
+    k : int >= 0, the training length (marked in tables and figures)
+    step : float > 0, the step :math:`\eta`
+    method : ``"ula"`` (default; exact rows from the closed form) or ``"mala"`` (no exact rows)
+    times : increasing sequence of ints >= 0, or None (0, k/2, k, 3k/2, 2k, 4k)
+    n_chains : int >= 2, fresh chains (default 20000)
+    seed : int >= 0 (default 0)
+    mean0 : array (d,), scalar or None (0), start mean :math:`m_0`
+    var0 : float > 0, start variance :math:`v_0` (default 1)
+
+    Returns
+    -------
+    :class:`solvable.comparison.MomentComparison`
     """
     X = _validate_data(data)
     d = X.shape[1]
@@ -351,7 +444,17 @@ def compare(data, J, h, k, *, step, method="ula", times=None, n_chains=20000, se
 
 
 def features_of_law(mean, cov):
-    """Exact averages of :func:`features` under N(mean, cov)."""
+    """Exact averages of :func:`features` under N(mean, cov).
+
+    Parameters
+    ----------
+    mean : ndarray (d,)
+    cov : ndarray (d, d), symmetric (not checked)
+
+    Returns
+    -------
+    (d + d(d+1)/2,) ndarray
+    """
     iu = np.triu_indices(mean.size)
     M2 = cov + np.outer(mean, mean)
     return np.concatenate([mean, M2[iu]])

@@ -44,7 +44,18 @@ def _log_abs_rho(x):
 
 
 def mode_decay(j, t, step):
-    r"""Per-mode decay of the mean after time t: :math:`e^{-jt}` or :math:`\rho^t`, :math:`\rho=1-\eta j`."""
+    r"""Per-mode decay of the mean after time t: :math:`e^{-jt}` or :math:`\rho^t`, :math:`\rho=1-\eta j`.
+
+    Parameters
+    ----------
+    j : array of eigenvalues of J (any real values)
+    t : time >= 0: a float (continuous time) or an int number of steps (ULA)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time); not checked
+
+    Returns
+    -------
+    ndarray of the shape of ``j``
+    """
     j = np.asarray(j, dtype=float)
     if step is None:
         with np.errstate(over="ignore"):
@@ -61,6 +72,16 @@ def mode_mean_gain(j, t, step):
 
     Continuous: :math:`(1-e^{-jt})/j = t\,\mathrm{exprel}(-jt)`; ULA:
     :math:`\eta\sum_{s<t}\rho^s=(1-\rho^t)/j`. Both tend to t (resp. :math:`\eta t`) at j = 0.
+
+    Parameters
+    ----------
+    j : array of eigenvalues of J (any real values)
+    t : time >= 0: a float (continuous time) or an int number of steps (ULA)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time); not checked
+
+    Returns
+    -------
+    ndarray of the shape of ``j``
     """
     j = np.asarray(j, dtype=float)
     if step is None:
@@ -82,6 +103,16 @@ def mode_noise_var(j, t, step):
     Continuous: :math:`(1-e^{-2jt})/j = 2t\,\mathrm{exprel}(-2jt)`; ULA:
     :math:`2\eta\sum_{s<t}\rho^{2s}=2\eta(1-\rho^{2t})/(1-\rho^2)` with
     :math:`1-\rho^2=\eta j(2-\eta j)` (theory.md 3.1). Limits 2t (resp. :math:`2\eta t`) at j = 0.
+
+    Parameters
+    ----------
+    j : array of eigenvalues of J (any real values)
+    t : time >= 0: a float (continuous time) or an int number of steps (ULA)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time); not checked
+
+    Returns
+    -------
+    ndarray of the shape of ``j``
     """
     j = np.asarray(j, dtype=float)
     if step is None:
@@ -101,7 +132,16 @@ def mode_noise_var(j, t, step):
 # closed forms
 # --------------------------------------------------------------------------------------
 def check_step(step):
-    """``step`` validated: None (continuous time) or a float > 0."""
+    """``step`` validated: None (continuous time) or a float > 0.
+
+    Parameters
+    ----------
+    step : float > 0, or None (continuous time)
+
+    Returns
+    -------
+    None or float
+    """
     return None if step is None else V.positive(step, "step")
 
 
@@ -165,6 +205,20 @@ def propagate_law(J, h, k, step, m0, C0):
     :func:`mode_decay` ``a``, :func:`mode_mean_gain` ``g`` and :func:`mode_noise_var` ``n``.
     The validated public version is :func:`langevin_moments`; this one takes checked arrays
     (the training engines call it once per update). Raises DivergenceError on overflow.
+
+    Parameters
+    ----------
+    J : ndarray (d, d), symmetric (checked by the caller)
+    h : ndarray (d,)
+    k : time >= 0: float (continuous time) or int (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time)
+    m0 : ndarray (d,), start mean
+    C0 : ndarray (d, d), start covariance (positive semi-definite)
+
+    Returns
+    -------
+    mean : (d,) ndarray
+    cov : (d, d) ndarray
     """
     j, U = np.linalg.eigh(J)
     a = mode_decay(j, k, step)
@@ -279,6 +333,15 @@ def short_run_fixed_point(mean, cov, k, *, step=None, mean0=None, var0=1.0):
     :math:`j\le0`: a valid short-run model without equilibrium
     (:class:`~solvable.NonNormalizableWarning`).
 
+    Parameters
+    ----------
+    mean : array (d,), the data mean
+    cov : array (d, d), the data covariance (positive definite)
+    k : float > 0 (continuous time, ``step=None``) or int >= 1 (ULA steps)
+    step : float > 0 or None (continuous time, default)
+    mean0 : array (d,), scalar or None (0), start mean :math:`m_0`
+    var0 : float > 0, start variance :math:`v_0` (default 1)
+
     Returns
     -------
     J : (d, d) ndarray
@@ -387,13 +450,33 @@ def gradient(x, J, h):
     r""":math:`\nabla E(x)=Jx-h` for each row of x (J symmetric); used by the Jarzynski ULA weights.
 
     Parameters as :func:`energy`; returns an array of the shape of ``x``.
+
+    Parameters
+    ----------
+    x : array (..., d) of states
+    J : (d, d) symmetric coupling matrix
+    h : (d,) field (or a scalar, broadcast)
+
+    Returns
+    -------
+    ndarray of the shape of ``x``
     """
     x, J, h = _state_args(x, J, h)
     return x @ J - h
 
 
 def log_partition(J, h):
-    r""":math:`\log Z=\int e^{-E}=\tfrac d2\log2\pi-\tfrac12\log\det J+\tfrac12h^\top J^{-1}h` (J positive definite)."""
+    r""":math:`\log Z=\int e^{-E}=\tfrac d2\log2\pi-\tfrac12\log\det J+\tfrac12h^\top J^{-1}h` (J positive definite).
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric positive definite
+    h : array (d,) or scalar (broadcast)
+
+    Returns
+    -------
+    float
+    """
     J, j, U = V.spd(J, "J")
     h = V.vector(h, "h", J.shape[0])
     hm = U.T @ h

@@ -193,6 +193,17 @@ def flow(J, h, k, *, step=None):
     J need not be positive definite (``mu_ebm`` needs it invertible).
 
     Raises :class:`~solvable.errors.DivergenceError` when the map overflows.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric (need not be positive definite)
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+
+    Returns
+    -------
+    :class:`AffineFlow`
     """
     return _flow(*_check_model(J, h, k, step))
 
@@ -254,6 +265,20 @@ def generate(J, h, k, n_samples, *, step=None, start="gaussian", mean0=None, var
     same latent points z, so the two routes share z for the same ``seed``. ``start`` and
     ``mean0``/``var0`` choose :math:`p_0` (module docstring).
 
+    Parameters
+    ----------
+    J : array (d, d), symmetric (need not be positive definite)
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    n_samples : int >= 1
+    start : ``"gaussian"`` (default) or ``"uniform"``, the start law :math:`p_0`
+    mean0 : array (d,), scalar or None (0), the start mean :math:`m_0`
+    var0 : float > 0 or None (1 for ``"gaussian"``, 1/3 for ``"uniform"``), the start variance :math:`v_0`
+    route : ``"exact"`` (default) or ``"simulate"`` (needs a ``step``)
+    seed : int >= 0 (default 0)
+    return_latent : bool, also return the latent points z
+
     Returns
     -------
     x : (n_samples, d) ndarray, and z (same shape) if ``return_latent``.
@@ -298,6 +323,17 @@ def reconstruction_rate(J, k, *, step=None, lr=None):
     :math:`1-\gamma a_i^2` per iteration: the rate is set by :math:`A_k^2` (theory.md 3.8).
     With the default :math:`\gamma=1/\max a^2` it is :math:`1-1/\kappa(A_k)^2`, close to 1
     (slow) when :math:`\rho^k\ll1` in some mode. Converges iff :math:`0<\gamma<2/\max a^2`.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric (need not be positive definite)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    lr : float > 0 or None (:math:`1/\max a^2`), the gradient-descent learning rate :math:`\gamma`
+
+    Returns
+    -------
+    float >= 0 (< 1 iff gradient descent converges)
     """
     J = V.symmetric(J, "J")
     fl = _flow(*_check_model(J, np.zeros(J.shape[0]), k, step))
@@ -314,6 +350,19 @@ def reconstruct(x, J, h, k, *, step=None, method="exact", lr=None, n_iter=1000, 
     ``z0`` (default 0), learning rate ``lr`` (default :math:`1/\max a^2`); the error
     contracts by :func:`reconstruction_rate` per step. ``x`` is a point ``(d,)`` or rows
     ``(n, d)``.
+
+    Parameters
+    ----------
+    x : array (d,) or (n, d), the points to reconstruct
+    J : array (d, d), symmetric (need not be positive definite)
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    method : ``"exact"`` (default) or ``"gradient"``
+    lr : float in :math:`(0, 2/\max a^2)` or None (:math:`1/\max a^2`); ``"gradient"`` only
+    n_iter : int >= 0, gradient steps (default 1000; ``"gradient"`` only)
+    z0 : array of the shape of x, or None (zeros), the start of gradient descent
+    return_history : bool, also return the loss history
 
     Returns
     -------
@@ -370,6 +419,16 @@ def interpolate(z1, z2, rho):
     array of R values returns shape ``(R,) + z1.shape``. For independent
     :math:`z_1,z_2\sim p_0` the covariance of :math:`z_\varrho` is that of :math:`p_0`
     for every :math:`\varrho` (:func:`interpolation_moments`).
+
+    Parameters
+    ----------
+    z1 : array of any shape, finite
+    z2 : array of the shape of ``z1``, finite
+    rho : float or 1-D array (R,), every value in [-1, 1]
+
+    Returns
+    -------
+    ndarray of shape ``z1.shape`` (scalar ``rho``) or ``(R,) + z1.shape``
     """
     z1 = V.finite_array(z1, "z1")
     z2 = V.finite_array(z2, "z2")
@@ -390,6 +449,17 @@ def interpolation_moments(rho, mean0, cov0):
     The covariance is kept for every :math:`\varrho`, the mean only if :math:`m_0=0`
     (or :math:`\varrho\in\{0,1\}`) (theory.md 3.8). A scalar ``rho`` returns
     ``(mean (d,), cov (d, d))``; an array returns ``(R, d)`` and ``(R, d, d)``.
+
+    Parameters
+    ----------
+    rho : float or 1-D array (R,), every value in [-1, 1]
+    mean0 : array (d,) or scalar (broadcast), the mean :math:`m_0` of z
+    cov0 : array (d, d), symmetric, or a scalar (d = 1), the covariance :math:`C_0` of z
+
+    Returns
+    -------
+    mean : (d,) or (R, d) ndarray
+    cov : (d, d) or (R, d, d) ndarray
     """
     r = _rho(rho)
     C0 = V.symmetric(np.atleast_2d(cov0), "cov0")
@@ -432,6 +502,22 @@ def log_density(x, J, h, k, *, step=None, start="gaussian", mean0=None, var0=Non
     of :func:`solvable.gaussian.langevin_moments`. Uniform start: the per-axis convolution
     of a uniform and a normal law, :math:`[\Phi(\frac{x-l}{s})-\Phi(\frac{x-u}{s})]/(u-l)`,
     which needs a diagonal J (the law then factorises per axis; else ValueError).
+
+    Parameters
+    ----------
+    x : array (d,) or (n, d), the points
+    J : array (d, d), symmetric (need not be positive definite)
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    start : ``"gaussian"`` (default) or ``"uniform"``, the start law :math:`p_0`
+    mean0 : array (d,), scalar or None (0), the start mean :math:`m_0`
+    var0 : float > 0 or None (1 for ``"gaussian"``, 1/3 for ``"uniform"``), the start variance :math:`v_0`
+    noise : bool, False (default): the noise-free flow; True: the law with the chain's noise
+
+    Returns
+    -------
+    float array of shape ``x.shape[:-1]`` (``-inf`` off the support)
     """
     J, h, k, step = _check_model(J, h, k, step)
     d = h.size
@@ -476,6 +562,18 @@ def excess_kurtosis(J, k, *, step=None, start="uniform", var0=None):
     which is :math:`\rho^{4k}(-2/15)/c^2` in 1-D (theory.md 3.8, 9.1; c the variance at
     time k). A non-zero value means q is not Gaussian although its first two moments may
     match the data. Independent of h and :math:`m_0`.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric (need not be positive definite)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps)
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    start : ``"uniform"`` (default) or ``"gaussian"`` (then 0)
+    var0 : float > 0 or None (1 for ``"gaussian"``, 1/3 for ``"uniform"``), the start variance :math:`v_0`
+
+    Returns
+    -------
+    (d,) ndarray, the excess kurtosis of each coordinate
     """
     J = V.symmetric(J, "J")
     d = J.shape[0]

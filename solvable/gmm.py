@@ -89,14 +89,34 @@ def _weights(weights, name, m):
 
 
 def weights_from_z(z):
-    r"""Mode weights :math:`w_i = e^{-z_i}/\sum_j e^{-z_j}` (softmax of :math:`-z`)."""
+    r"""Mode weights :math:`w_i = e^{-z_i}/\sum_j e^{-z_j}` (softmax of :math:`-z`).
+
+    Parameters
+    ----------
+    z : (..., m) array of log-weights (any real values; modes on the last axis, e.g. a
+        (n_iter + 1, m) history)
+
+    Returns
+    -------
+    (..., m) array of weights, positive and summing to 1 along the last axis.
+    """
     z = np.asarray(z, dtype=float)
     e = np.exp(-(z - z.min(axis=-1, keepdims=True)))
     return e / e.sum(axis=-1, keepdims=True)
 
 
 def z_from_weights(weights):
-    r"""Log-weights with :math:`z_1 = 0`: :math:`z_i = \log w_1 - \log w_i`."""
+    r"""Log-weights with :math:`z_1 = 0`: :math:`z_i = \log w_1 - \log w_i`.
+
+    Parameters
+    ----------
+    weights : (..., m) array of mode weights (> 0; modes on the last axis; need not be normalised,
+        the normalisation cancels)
+
+    Returns
+    -------
+    (..., m) array of log-weights, first entry 0 (inverse of :func:`weights_from_z`).
+    """
     w = np.asarray(weights, dtype=float)
     return np.log(w[..., :1]) - np.log(w)
 
@@ -105,7 +125,14 @@ def log_partition(means, z):
     r""":math:`\log Z = \log\sum_i e^{-z_i} + \frac d2\log 2\pi` (exact for unit covariances;
     each component integrates to :math:`(2\pi)^{d/2}e^{-z_i}`).
 
-    ``means``: (m, d), or (m,) for 1-D; ``z``: (m,).
+    Parameters
+    ----------
+    means : (m, d) mode means :math:`a_i` (finite, m >= 1), or (m,) for 1-D
+    z : (m,) log-weights :math:`z_i` (finite), one per mode
+
+    Returns
+    -------
+    float, :math:`\log Z_\theta`.
     """
     a = _means(means)
     z = _z(z, "z", a.shape[0])
@@ -144,21 +171,50 @@ def _points(x, name, d):
 
 
 def energy(x, means, z):
-    r""":math:`E(x) = -\log\sum_i e^{-|x-a_i|^2/2-z_i}` for each row of ``x`` (n, d); returns (n,)."""
+    r""":math:`E(x) = -\log\sum_i e^{-|x-a_i|^2/2-z_i}` for each row of ``x`` (n, d); returns (n,).
+
+    Parameters
+    ----------
+    x : (n, d) points (finite); in 1-D also (n,); for d > 1 a single (d,) point is one row
+    means : (m, d) mode means (finite, m >= 1), or (m,) for 1-D
+    z : (m,) log-weights (finite)
+
+    Returns
+    -------
+    (n,) array, the energy of each point.
+    """
     a = _means(means)
     z = _z(z, "z", a.shape[0])
     return -_terms(_points(x, "x", a.shape[1]), a, z)[1]
 
 
 def responsibilities(x, means, z):
-    r""":math:`r_i(x)`, the posterior probability of mode :math:`i` at :math:`x`; returns (n, m)."""
+    r""":math:`r_i(x)`, the posterior probability of mode :math:`i` at :math:`x`; returns (n, m).
+
+    Parameters
+    ----------
+    x, means, z : as in :func:`energy` (points (n, d), means (m, d), log-weights (m,))
+
+    Returns
+    -------
+    (n, m) array; each row is non-negative and sums to 1.
+    """
     a = _means(means)
     z = _z(z, "z", a.shape[0])
     return _terms(_points(x, "x", a.shape[1]), a, z)[2].T
 
 
 def grad_x(x, means, z):
-    r""":math:`\nabla_xE = \sum_ir_i(x)(x-a_i) = x - \sum_i r_i(x)a_i`; returns (n, d)."""
+    r""":math:`\nabla_xE = \sum_ir_i(x)(x-a_i) = x - \sum_i r_i(x)a_i`; returns (n, d).
+
+    Parameters
+    ----------
+    x, means, z : as in :func:`energy` (points (n, d), means (m, d), log-weights (m,))
+
+    Returns
+    -------
+    (n, d) array, the gradient at each point.
+    """
     a = _means(means)
     z = _z(z, "z", a.shape[0])
     x = _points(x, "x", a.shape[1])
@@ -166,7 +222,17 @@ def grad_x(x, means, z):
 
 
 def grad_theta(x, means, z):
-    r"""Per-sample :math:`\partial_{a_i}E = -r_i(x-a_i)` (n, m, d) and :math:`\partial_{z_i}E = r_i` (n, m)."""
+    r"""Per-sample :math:`\partial_{a_i}E = -r_i(x-a_i)` (n, m, d) and :math:`\partial_{z_i}E = r_i` (n, m).
+
+    Parameters
+    ----------
+    x, means, z : as in :func:`energy` (points (n, d), means (m, d), log-weights (m,))
+
+    Returns
+    -------
+    ``(d_means, d_z)``: (n, m, d) and (n, m) arrays (:math:`\partial_{z_1}E` included although
+    training holds :math:`z_1` fixed).
+    """
     a = _means(means)
     z = _z(z, "z", a.shape[0])
     x = _points(x, "x", a.shape[1])
@@ -175,7 +241,16 @@ def grad_theta(x, means, z):
 
 
 def log_density(x, means, z):
-    r""":math:`\log p_\theta(x) = -E(x) - \log Z`; returns (n,)."""
+    r""":math:`\log p_\theta(x) = -E(x) - \log Z`; returns (n,).
+
+    Parameters
+    ----------
+    x, means, z : as in :func:`energy` (points (n, d), means (m, d), log-weights (m,))
+
+    Returns
+    -------
+    (n,) array of normalised log-densities.
+    """
     return -energy(x, means, z) - log_partition(means, z)
 
 
@@ -185,7 +260,16 @@ def log_density(x, means, z):
 def sample_data(n, *, means, weights, seed=0):
     r"""``n`` exact draws of :math:`\sum_iw_i\mathcal N(a_i, I)` (component by weight, then Gaussian noise).
 
-    Returns (n, d). ``seed`` goes through ``numpy.random.SeedSequence``.
+    Parameters
+    ----------
+    n : number of draws (int >= 1)
+    means : (m, d) component means (finite, m >= 1), or (m,) for 1-D
+    weights : (m,) component weights (> 0, summing to 1 within 1e-9)
+    seed : int >= 0, goes through ``numpy.random.SeedSequence`` (same seed, same draws)
+
+    Returns
+    -------
+    (n, d) array of draws.
     """
     n = V.integer(n, "n", low=1)
     a = _means(means)
@@ -211,6 +295,20 @@ def kl(p_means, p_weights, q_means, q_weights, *, method="auto", n_samples=20000
     every mode :math:`\pm 14` (the integrand is smooth and its tails beyond are below 1e-40);
     ``"mc"``: :math:`n` exact draws of :math:`p`, mean of :math:`\log p-\log q` and its SE
     :math:`s/\sqrt n`; ``"auto"``: quadrature in 1-D, Monte Carlo otherwise.
+
+    Parameters
+    ----------
+    p_means : (m_p, d) means of :math:`p` (finite), or (m_p,) for 1-D
+    p_weights : (m_p,) weights of :math:`p` (> 0, summing to 1)
+    q_means : (m_q, d) means of :math:`q`, same dimension d as ``p_means`` (m_q may differ)
+    q_weights : (m_q,) weights of :math:`q` (> 0, summing to 1)
+    method : ``"auto"`` (default), ``"quadrature"`` (d = 1 only, else ``ValueError``) or ``"mc"``
+    n_samples : Monte Carlo draws of :math:`p` (int >= 2; ignored by quadrature)
+    seed : int >= 0, seeds the Monte Carlo draws (ignored by quadrature)
+
+    Returns
+    -------
+    :class:`KLEstimate` ``(value, se, method)``; ``se`` is 0 for quadrature.
     """
     pa = _means(p_means, "p_means")
     qa = _means(q_means, "q_means", d=pa.shape[1])
@@ -244,7 +342,18 @@ def em(data, *, means0, weights0=None, n_iter=500, tol=1e-12):
 
     The fixed point is a stationary point of the likelihood, i.e. the point where the
     exact-gradient version of :func:`train` stops (an independent route to its target).
-    Returns ``(means, weights)``.
+
+    Parameters
+    ----------
+    data : (n, d) points (finite), or (n,) in 1-D
+    means0 : (m, d) initial means (finite, m >= 1; or (m,) in 1-D); d must match ``data``
+    weights0 : (m,) initial weights (> 0, summing to 1); None (default): equal weights 1/m
+    n_iter : maximum number of EM iterations (int >= 1)
+    tol : stop when the largest change of a weight or mean coordinate is below ``tol`` (>= 0 float)
+
+    Returns
+    -------
+    ``(means, weights)``: (m, d) and (m,) arrays, modes in the order of ``means0``.
     """
     a = _means(means0, "means0").copy()
     X = _points(data, "data", a.shape[1])

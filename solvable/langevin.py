@@ -25,19 +25,55 @@ OVERFLOW = 1e100
 
 
 def ula_proposal(x, grad, step, noise):
-    r""":math:`y = x - \eta g + \sqrt{2\eta}\,\xi` for arrays ``x``, ``grad``, ``noise`` of shape (n, d)."""
+    r""":math:`y = x - \eta g + \sqrt{2\eta}\,\xi` for arrays ``x``, ``grad``, ``noise`` of shape (n, d).
+
+    Parameters
+    ----------
+    x : array (n, d), the current states
+    grad : array (n, d), :math:`\nabla_x E(x)`
+    step : float > 0, the step :math:`\eta` (not checked)
+    noise : array (n, d) of standard normal draws :math:`\xi`
+
+    Returns
+    -------
+    y : (n, d) ndarray
+    """
     return x - step * grad + np.sqrt(2.0 * step) * noise
 
 
 def log_q(x, y, grad_x, step):
-    r"""Log ULA transition density :math:`\log q(x\to y) = -|y - x + \eta\nabla E(x)|^2/(4\eta)` (+ const)."""
+    r"""Log ULA transition density :math:`\log q(x\to y) = -|y - x + \eta\nabla E(x)|^2/(4\eta)` (+ const).
+
+    Parameters
+    ----------
+    x : array (n, d), the states moved from
+    y : array (n, d), the states moved to
+    grad_x : array (n, d), :math:`\nabla E(x)`
+    step : float > 0, the step :math:`\eta`
+
+    Returns
+    -------
+    (n,) ndarray
+    """
     r = y - x + step * grad_x
     return -np.sum(r * r, axis=-1) / (4.0 * step)
 
 
 def mala_log_accept(x, y, e_x, e_y, g_x, g_y, step):
     r"""Log Metropolis-Hastings ratio of MALA:
-    :math:`\log\frac{e^{-E(y)}q(y\to x)}{e^{-E(x)}q(x\to y)}` (Roberts & Tweedie 1996)."""
+    :math:`\log\frac{e^{-E(y)}q(y\to x)}{e^{-E(x)}q(x\to y)}` (Roberts & Tweedie 1996).
+
+    Parameters
+    ----------
+    x, y : arrays (n, d), the current states and the proposals
+    e_x, e_y : arrays (n,), the energies :math:`E(x)`, :math:`E(y)`
+    g_x, g_y : arrays (n, d), the gradients :math:`\nabla E(x)`, :math:`\nabla E(y)`
+    step : float > 0, the step :math:`\eta`
+
+    Returns
+    -------
+    (n,) ndarray of log-ratios (accept when ``log(u) < ratio``)
+    """
     return (e_x - e_y) + log_q(y, x, g_y, step) - log_q(x, y, g_x, step)
 
 
@@ -57,6 +93,26 @@ def run(x, n_steps, *, energy, grad_x, step, method="ula", rng):
     ``energy(x) -> (n,)`` and ``grad_x(x) -> (n, d)`` close over the parameters;
     ``rng`` is a ``numpy.random.Generator`` (the caller derives it from its seed).
     Returns ``(x, acceptance)`` with the per-chain MALA acceptance rate (ones for ULA).
+
+    Parameters
+    ----------
+    x : array (n, d), the start states (copied)
+    n_steps : int >= 0
+    energy : callable ``energy(x) -> (n,)`` (used by MALA only)
+    grad_x : callable ``grad_x(x) -> (n, d)``
+    step : float > 0, the step eta (not checked here)
+    method : ``"ula"`` (default) or ``"mala"``
+    rng : ``numpy.random.Generator``
+
+    Returns
+    -------
+    x : (n, d) ndarray
+    acceptance : (n,) ndarray in [0, 1]
+
+    Raises
+    ------
+    DivergenceError
+        when a state is non-finite or exceeds OVERFLOW (naming the step).
     """
     x = np.array(x, dtype=float, copy=True)
     accepted = np.zeros(x.shape[0])

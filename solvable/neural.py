@@ -230,7 +230,27 @@ def train_short_run(net, data, *, k, step, lr=0.05, n_iter=500, n_chains=500, re
     readout block, :math:`\langle\varphi\rangle_D=\langle\varphi\rangle_{t=k}`, and the tail average
     reaches it to within the Monte Carlo error of ``readout_chains * readout_iter * tail`` chains
     rather than of one update's (measured in ``paper_checks.neural_short_run_readout``).
-    ``theta0`` defaults to ``net.init(seed)``. Returns a dict with ``theta`` (final), ``theta_phase1``,
+
+    Parameters
+    ----------
+    net : :class:`MLPEnergy`
+    data : (N, d) samples (finite, N >= 2, d = ``net.d``)
+    k : ULA steps of each short run (int >= 1)
+    step : ULA step :math:`\eta` (> 0)
+    lr : learning rate of phase 1 (> 0)
+    n_iter : phase-1 updates (int >= 1)
+    n_chains : fresh chains per phase-1 update (int >= 2)
+    readout_iter : phase-2 updates (int >= 1; at least 19, so that the tail average can form its
+        20 batch means)
+    readout_chains : fresh chains per phase-2 update (int >= 2)
+    readout_lr : learning rate of phase 2 (> 0); None (default): ``lr``
+    tail : fraction of the phase-2 trajectory averaged, in (0, 1]
+    theta0 : (``net.n_params``,) initial parameters (finite); None (default): ``net.init(seed)``
+    seed : int >= 0; phase 2 uses a child seed of it
+
+    Returns
+    -------
+    dict with ``theta`` (final), ``theta_phase1``,
     ``history1``, ``history2`` (:class:`solvable.model.TrainResult` histories), ``basis`` (the whitening
     B, :math:`w=Bv`), ``v_se`` (batch-means SE of the tail average of v) and ``phase1_warnings``
     (the :class:`~solvable.runaway.RunawayWarning` messages of phase 1, which is short by design) and
@@ -269,7 +289,19 @@ def train_short_run(net, data, *, k, step, lr=0.05, n_iter=500, n_chains=500, re
 
 # ---------------------------------------------------------------------- the short-run generator
 def frozen_noise(n, k, d, seed=0):
-    r"""The noise :math:`\xi` of a short-run generator, frozen: (k, n, d) standard normals from ``seed``."""
+    r"""The noise :math:`\xi` of a short-run generator, frozen: (k, n, d) standard normals from ``seed``.
+
+    Parameters
+    ----------
+    n : number of chains (int >= 1)
+    k : number of ULA steps (int >= 0; 0 gives an empty (0, n, d) array)
+    d : dimension (int >= 1)
+    seed : int >= 0 (same seed, same noise)
+
+    Returns
+    -------
+    (k, n, d) array of standard normals, the ``noise`` of :func:`generate` and :func:`reconstruct`.
+    """
     n, k, d = V.integer(n, "n", low=1), V.integer(k, "k", low=0), V.integer(d, "d", low=1)
     return generator(V.seed(seed), Stream.NUMPY_DYNAMICS, 7).standard_normal((k, n, d))
 
@@ -277,8 +309,20 @@ def frozen_noise(n, k, d, seed=0):
 def generate(net, theta, z, k, *, step, noise=None, return_path=False):
     r"""The short-run map :math:`x_k=M_\theta(z,\xi)`: k ULA steps from the start vectors ``z`` (n, d).
 
-    ``noise``: (k, n, d) standard normals :math:`\xi` (frozen noise; ``None`` gives the noise-free
-    map). Returns ``x_k`` (n, d), or the whole path (k + 1, n, d) with ``return_path``.
+    Parameters
+    ----------
+    net : :class:`MLPEnergy` (anything with ``grad_x(x, theta)``)
+    theta : (``net.n_params``,) parameters
+    z : (n, d) start vectors (finite)
+    k : number of ULA steps (int >= 0; 0 returns a copy of ``z``)
+    step : ULA step :math:`\eta` (> 0)
+    noise : (k, n, d) standard normals :math:`\xi` (frozen noise, e.g. :func:`frozen_noise`; ``None``
+        (default) gives the noise-free map)
+    return_path : return every state, not only the last (default False)
+
+    Returns
+    -------
+    ``x_k`` (n, d), or the whole path (k + 1, n, d) with ``return_path``.
     Raises :class:`~solvable.DivergenceError` when a chain becomes non-finite.
     """
     x = V.finite_array(z, "z", ndim=2).copy()
@@ -305,7 +349,17 @@ def generate(net, theta, z, k, *, step, noise=None, return_path=False):
 def interpolate(z1, z2, rho):
     r"""Start vectors on the path :math:`z_\varrho=\varrho z_1+\sqrt{1-\varrho^2}z_2` (Nijkamp et al. 2019;
     theory.md 3.8): for independent :math:`z_1,z_2\sim\mathcal N(0,s_0^2I)` every :math:`z_\varrho` is again
-    :math:`\mathcal N(0,s_0^2I)`. ``rho`` scalar or (m,) in [0, 1]; returns (m, n, d) (or (n, d) for scalar)."""
+    :math:`\mathcal N(0,s_0^2I)`.
+
+    Parameters
+    ----------
+    z1, z2 : (n, d) start vectors (finite, same shape)
+    rho : scalar or (m,) mixing coefficients :math:`\varrho`, each in [0, 1] (1: ``z1``, 0: ``z2``)
+
+    Returns
+    -------
+    (m, n, d) array (or (n, d) for scalar ``rho``).
+    """
     z1 = V.finite_array(z1, "z1", ndim=2)
     z2 = V.finite_array(z2, "z2", ndim=2)
     if z1.shape != z2.shape:
@@ -340,8 +394,26 @@ def reconstruct(net, theta, target, k, *, step, noise=None, z0=None, method="gra
     ``method="gauss-newton"``: :math:`z\leftarrow z-(J^\top J+\lambda I)^{-1}J^\top(x_k-x^*)` with
     ``damping`` :math:`\lambda`, J formed by forward propagation (small d; a step that does not
     lower L is retried with 10x the damping, per row). ``z0`` defaults to zeros (the mean of
-    :math:`p_0`). Returns ``(z, history)`` with the per-row squared errors :math:`|M(z)-x^*|^2`
-    before each iteration and after the last, shape (n_iter + 1, n).
+    :math:`p_0`).
+
+    Parameters
+    ----------
+    net : :class:`MLPEnergy` (``grad_x`` and ``hessian_vector`` are used)
+    theta : (``net.n_params``,) parameters
+    target : (n, d) targets :math:`x^*` (finite, d = ``net.d``)
+    k : ULA steps of the short-run map (int >= 1)
+    step : ULA step :math:`\eta` (> 0)
+    noise : (k, n, d) frozen noise :math:`\xi`, or None (default, noise-free map)
+    z0 : (n, d) initial start vectors (finite, shape of ``target``); None (default): zeros
+    method : ``"gradient"`` (default) or ``"gauss-newton"``
+    lr : step :math:`\gamma` of ``"gradient"`` (> 0; unused by Gauss-Newton)
+    n_iter : iterations (int >= 1)
+    damping : initial Gauss-Newton damping :math:`\lambda` (> 0; unused by ``"gradient"``)
+
+    Returns
+    -------
+    ``(z, history)``: the optimised start vectors (n, d) and the per-row squared errors
+    :math:`|M(z)-x^*|^2` before each iteration and after the last, shape (n_iter + 1, n).
     """
     target = V.finite_array(target, "target", ndim=2)
     if target.shape[1] != net.d:

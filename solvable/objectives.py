@@ -85,6 +85,17 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q):
               -d+\log\det\Sigma_q-\log\det\Sigma_p\big]
 
     (standard). 1-D laws may be given as scalars (mean, variance).
+
+    Parameters
+    ----------
+    mean_p : array (d,) or scalar, the mean of p
+    cov_p : array (d, d) symmetric positive definite, or a variance > 0 (d = 1)
+    mean_q : array (d,) or scalar, the mean of q (same d)
+    cov_q : array (d, d) symmetric positive definite, or a variance > 0 (d = 1)
+
+    Returns
+    -------
+    float >= 0
     """
     mp, Cp, cp, _ = _law(mean_p, cov_p, "p")
     mq, Cq, cq, Uq = _law(mean_q, cov_q, "q")
@@ -100,7 +111,16 @@ def _gaussian_kl(mp, Cp, logdet_p, mq, Cq_inv, logdet_q):
 
 
 def gaussian_entropy(cov):
-    r"""Differential entropy :math:`H=\tfrac12\log\det(2\pi e\,\Sigma)` (a scalar is a 1-D variance)."""
+    r"""Differential entropy :math:`H=\tfrac12\log\det(2\pi e\,\Sigma)` (a scalar is a 1-D variance).
+
+    Parameters
+    ----------
+    cov : array (d, d) symmetric positive definite, or a variance > 0 (d = 1)
+
+    Returns
+    -------
+    float
+    """
     C = np.atleast_2d(V.finite_array(cov, "cov", ndim=(0, 2)))
     _, c, _ = V.spd(C, "cov")
     return float(0.5 * np.sum(np.log(2.0 * np.pi * np.e * c)))
@@ -119,6 +139,16 @@ def entropy_1d(logpdf, *, lo=-np.inf, hi=np.inf):
 
     ``logpdf`` maps an array of points to log-densities (``-inf`` allowed off the support).
     Returns ``(H, abs_error_estimate)``.
+
+    Parameters
+    ----------
+    logpdf : callable, ``logpdf(x (n,)) -> (n,)`` log-densities of a normalised 1-D law
+    lo, hi : floats, lo < hi, the integration range (default the real line; infinite allowed)
+
+    Returns
+    -------
+    H : float
+    abs_error_estimate : float
     """
     def f(x):
         lq = float(np.asarray(logpdf(np.array([x]))).ravel()[0])
@@ -132,6 +162,17 @@ def kl_1d(logpdf_p, logpdf_q, *, lo=-np.inf, hi=np.inf):
 
     Returns ``(KL, abs_error_estimate)``. Used for the entropy identity of theory.md 2.3
     with a non-Gaussian q (uniform start, theory.md 3.8).
+
+    Parameters
+    ----------
+    logpdf_p : callable, ``logpdf_p(x (n,)) -> (n,)``, the log-density of p
+    logpdf_q : callable, ``logpdf_q(x (n,)) -> (n,)``, the log-density of q
+    lo, hi : floats, lo < hi, the integration range (default the real line; infinite allowed)
+
+    Returns
+    -------
+    KL : float
+    abs_error_estimate : float
     """
     def f(x):
         pt = np.array([x])
@@ -214,6 +255,20 @@ def chain_law(mu, lam, start_mean, start_var, *, example=EXAMPLE, n_blocks=1):
     :func:`solvable.gaussian.langevin_moments` with :math:`J=\lambda`, :math:`h=\lambda\mu`
     at time :math:`n\,k\tau`: :math:`m_t=\mu+e^{-\lambda t}(m-\mu)`,
     :math:`v_t=e^{-2\lambda t}v+(1-e^{-2\lambda t})/\lambda` (theory.md 3.1, 3.7).
+
+    Parameters
+    ----------
+    mu : float, the model centre :math:`\mu`
+    lam : float > 0, the model precision :math:`\lambda`
+    start_mean : float, the start mean m
+    start_var : float >= 0, the start variance v
+    example : :class:`OUExample`, the set-up (default :data:`EXAMPLE`, theory.md 3.7)
+    n_blocks : int >= 0, number of k-step updates (default 1)
+
+    Returns
+    -------
+    mean : float
+    var : float
     """
     ex = _example(example)
     mu, lam = _theta(mu, lam)
@@ -235,6 +290,16 @@ def cd_objective(mu, lam, *, example=EXAMPLE):
     Non-negative because the kernel leaves :math:`p_\theta` invariant (KL contracts);
     zero iff :math:`p_D=p_\theta` here (theory.md 2.4, 3.7; Gagnon and Lajoie 2022,
     arXiv 2202.12176). 9.3: 0, 0.2021, 2.6185 at :math:`(\mu,\lambda)=(0.3,4),(0,1),(1,10)`.
+
+    Parameters
+    ----------
+    mu : float, the model centre :math:`\mu`
+    lam : float > 0, the model precision :math:`\lambda`
+    example : :class:`OUExample`, the set-up (default :data:`EXAMPLE`, theory.md 3.7)
+
+    Returns
+    -------
+    float >= 0
     """
     ex = _example(example)
     mu, lam = _theta(mu, lam)
@@ -247,6 +312,16 @@ def noise_start_objective(mu, lam, *, example=EXAMPLE):
 
     At :math:`p_\theta=p_D` it equals :math:`-\mathrm{KL}(p_0T^k\|p_D)<0` (theory.md 2.4;
     9.3: -0.0566 at (0.3, 4), 0.2696 at (0, 1), 2.4898 at (1, 10)).
+
+    Parameters
+    ----------
+    mu : float, the model centre :math:`\mu`
+    lam : float > 0, the model precision :math:`\lambda`
+    example : :class:`OUExample`, the set-up (default :data:`EXAMPLE`, theory.md 3.7)
+
+    Returns
+    -------
+    float
     """
     ex = _example(example)
     mu, lam = _theta(mu, lam)
@@ -297,6 +372,17 @@ def cd_gradient(mu, lam, *, example=EXAMPLE, wrt="log_lam"):
     :math:`(\mu,\log\lambda)`; ``wrt="lam"``: along :math:`(\mu,\lambda)`.
     At (0.1, log 2): total (-0.180475, -0.135761) = -Delta (-0.103673, -0.094750)
     + dropped (-0.076803, -0.041011).
+
+    Parameters
+    ----------
+    mu : float, the model centre :math:`\mu`
+    lam : float > 0, the model precision :math:`\lambda`
+    example : :class:`OUExample`, the set-up (default :data:`EXAMPLE`, theory.md 3.7)
+    wrt : ``"log_lam"`` (default) or ``"lam"``
+
+    Returns
+    -------
+    :class:`CDGradient` ``(total, minus_delta, dropped, wrt)``, each gradient of shape (2,)
     """
     ex = _example(example)
     mu, lam = _theta(mu, lam)
@@ -373,6 +459,21 @@ def buffer_moments(J, h, k, eps, *, step=None, mean0=None, cov0=None):
     :class:`~solvable.errors.NoFixedPointError` when the chain has no stationary law
     (J not positive definite, or :math:`\eta j\ge2`); for ``eps=1`` use
     :func:`solvable.gaussian.langevin_moments`, which needs none.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric positive definite (a stationary law is needed)
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps), per update
+    eps : float in (0, 1], the re-initialisation probability :math:`\epsilon_r`
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    mean0 : array (d,), scalar or None (0), the start mean :math:`m_0`
+    cov0 : array (d, d), symmetric, or None (I), the start covariance :math:`C_0`
+
+    Returns
+    -------
+    mean : (d,) ndarray
+    cov : (d, d) ndarray
     """
     J = V.symmetric(J, "J")
     d = J.shape[0]
@@ -422,6 +523,22 @@ def buffer_fixed_point(mean, cov, k, eps, *, step=None, mean0=None, var0=1.0, to
     :math:`m_0=\mu_D` the buffer variance tends to :math:`v_0+2k/\epsilon_r` as
     :math:`J\to0^+`, so :math:`c\ge v_0+2k/\epsilon_r` has none (the analogue of the
     short-run bound :math:`v_0+2k`, theory.md 3.2).
+
+    Parameters
+    ----------
+    mean : array (d,) or scalar, the data mean
+    cov : array (d, d) symmetric positive definite, or a variance > 0 (d = 1), the data covariance
+    k : float > 0 (continuous time, ``step=None``) or int >= 1 (ULA steps), per update
+    eps : float in (0, 1], the re-initialisation probability :math:`\epsilon_r`
+    step : float > 0 (ULA step :math:`\eta`) or None (continuous time, default)
+    mean0 : array (d,), scalar or None (0), the start mean :math:`m_0`
+    var0 : float > 0, the start variance :math:`v_0` (default 1)
+    tol : float > 0, the largest accepted relative residual (default 1e-10)
+
+    Returns
+    -------
+    J : (d, d) ndarray, positive definite
+    h : (d,) ndarray
     """
     mean, C, c, _ = _law(mean, cov, "D")
     d = mean.size
@@ -491,6 +608,24 @@ def simulate_buffer(J, h, k, eps, n_chains, n_updates, *, step=None, mean0=None,
     :math:`\epsilon\sum_i(1-\epsilon)^{i-1}p_0T^{ik}` up to :math:`(1-\epsilon)^n`.
 
     Returns the buffer, an ``(n_chains, d)`` array.
+
+    Parameters
+    ----------
+    J : array (d, d), symmetric
+    h : array (d,) or scalar (broadcast)
+    k : float >= 0 (continuous time, ``step=None``) or int >= 0 (ULA steps), per update
+    eps : float in (0, 1], the re-initialisation probability :math:`\epsilon_r`
+    n_chains : int >= 1, stored samples
+    n_updates : int >= 1
+    step : float > 0 (ULA step :math:`\eta`) or None (exact OU, default)
+    mean0 : array (d,), scalar or None (0), the start mean :math:`m_0`
+    var0 : float > 0, the start variance :math:`v_0` (default 1)
+    seed : int >= 0 (default 0)
+    progress : bool, show a progress bar (default False)
+
+    Returns
+    -------
+    (n_chains, d) ndarray
     """
     J = V.symmetric(J, "J")
     d = J.shape[0]
@@ -527,6 +662,17 @@ def example_fixed_point(scheme, *, eps=None, example=EXAMPLE):
     at 0.5, (0.31790, 4.05762) at 0.05, (0.30036, 4.00119) at 0.001; ``"ml"``:
     :func:`solvable.gaussian.mle`, (0.3, 4). Returns ``(mu, lam)`` with
     :math:`\lambda=J`, :math:`\mu=h/J`.
+
+    Parameters
+    ----------
+    scheme : ``"short-run"``, ``"cd"``, ``"buffer"`` or ``"ml"``
+    eps : float in (0, 1], the re-initialisation probability; required for ``"buffer"``, None otherwise
+    example : :class:`OUExample`, the set-up (default :data:`EXAMPLE`, theory.md 3.7)
+
+    Returns
+    -------
+    mu : float
+    lam : float
     """
     ex = _example(example)
     scheme = V.choice(scheme, "scheme", EXAMPLE_SCHEMES)

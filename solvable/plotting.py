@@ -73,6 +73,18 @@ def subplots(nrows=1, ncols=1, *, width=None, height=None, **kwargs):
 
     Default size: :data:`WIDTH` per column (up to two columns wide) and 0.62 of a
     column width per row.
+
+    Parameters
+    ----------
+    nrows, ncols : int >= 1, the grid of axes (default 1, 1)
+    width : float > 0, inches, or None (the default size above)
+    height : float > 0, inches, or None (the default size above)
+    **kwargs : passed to ``Figure.subplots`` (``sharex``, ``sharey``, ...)
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : one Axes, or an array of them (``squeeze=True``)
     """
     w = width if width is not None else WIDTH * min(ncols, 2) if ncols > 1 else WIDTH
     h = height if height is not None else 0.62 * (w / ncols) * nrows + 0.3
@@ -83,13 +95,32 @@ def subplots(nrows=1, ncols=1, *, width=None, height=None, **kwargs):
 
 
 def legend_below(ax, *, ncol=2, fontsize=8, **kwargs):
-    """A legend under the axes (outside the data area: it never covers points or curves)."""
+    """A legend under the axes (outside the data area: it never covers points or curves).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    ncol : int >= 1, legend columns (default 2)
+    fontsize : font size (default 8)
+    **kwargs : passed to ``ax.legend``
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
     with style():
         return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, fontsize=fontsize, **kwargs)
 
 
 def mark_k(ax, k, *, label=True):
-    """Vertical dotted line at the training time ``t = k``."""
+    """Vertical dotted line at the training time ``t = k``.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    k : float, the training time
+    label : bool, give the line the legend label ``t=k=...`` (default True)
+    """
     with style():
         ax.axvline(k, color="0.35", ls=":", lw=1.2, label=(f"$t=k={k:g}$" if label else None), zorder=0)
 
@@ -103,6 +134,18 @@ def save_figure(fig, path_stem, formats=("png", "pdf"), *, metadata=None):
     ``metadata`` (seed, parameters, ...) plus :func:`provenance` and a UTC timestamp.
 
     Returns the list of written paths (figures first, sidecar last).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path_stem : str or Path without suffix; its directory must exist (else FileNotFoundError)
+    formats : iterable of matplotlib format names (default ``("png", "pdf")``)
+    metadata : dict or None, JSON-serialisable entries for the sidecar (arrays become lists,
+        other objects their str)
+
+    Returns
+    -------
+    list of Path
     """
     stem = Path(path_stem)
     if not stem.parent.is_dir():

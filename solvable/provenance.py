@@ -26,7 +26,17 @@ def _file_mode():
 
 
 def atomic_write(path, write):
-    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path``; clean up on any error."""
+    """Call ``write(tmp_path)`` then move ``tmp_path`` onto ``path``; clean up on any error.
+
+    Parameters
+    ----------
+    path : str or Path, the target file (its directory must exist)
+    write : callable ``write(tmp_path: str)`` that writes the complete file at ``tmp_path``
+
+    Returns
+    -------
+    Path, the written ``path``
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -45,7 +55,17 @@ _FILE_MODE = _file_mode()
 
 
 def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` atomically (temp file in the same directory + os.replace)."""
+    """Write ``text`` to ``path`` atomically (temp file in the same directory + os.replace).
+
+    Parameters
+    ----------
+    path : str or Path, the target file (its directory must exist)
+    text : str, written as UTF-8
+
+    Returns
+    -------
+    Path, the written ``path``
+    """
     def write(tmp):
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
@@ -54,7 +74,16 @@ def atomic_write_text(path, text):
 
 def git_commit(path=None):
     """The git commit of the source tree holding ``path`` (default: this package),
-    with ``+dirty`` if it has uncommitted changes; ``None`` outside a git checkout."""
+    with ``+dirty`` if it has uncommitted changes; ``None`` outside a git checkout.
+
+    Parameters
+    ----------
+    path : str, Path or None (default: the directory of this package), a directory
+
+    Returns
+    -------
+    str (the commit hash, possibly with ``+dirty``) or None
+    """
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True,

@@ -50,11 +50,33 @@ class Stream(enum.IntEnum):
 
 
 def seed_sequence(seed, stream, *keys):
-    """``SeedSequence(entropy=seed, spawn_key=(stream,) + keys)``; ``seed`` an int or a tuple of ints."""
+    """``SeedSequence(entropy=seed, spawn_key=(stream,) + keys)``; ``seed`` an int or a tuple of ints.
+
+    Parameters
+    ----------
+    seed : int >= 0, or a tuple/list of ints >= 0
+    stream : :class:`Stream` (or an int >= 0)
+    *keys : ints >= 0, further spawn keys
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
     entropy = tuple(int(v) for v in seed) if isinstance(seed, (tuple, list)) else int(seed)
     return np.random.SeedSequence(entropy=entropy, spawn_key=(int(stream),) + tuple(int(k) for k in keys))
 
 
 def generator(seed, stream, *keys):
-    """A ``numpy.random.Generator`` on the stream ``stream`` of ``seed`` (see :func:`seed_sequence`)."""
+    """A ``numpy.random.Generator`` on the stream ``stream`` of ``seed`` (see :func:`seed_sequence`).
+
+    Parameters
+    ----------
+    seed : int >= 0, or a tuple/list of ints >= 0
+    stream : :class:`Stream` (or an int >= 0)
+    *keys : ints >= 0, further spawn keys
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     return np.random.default_rng(seed_sequence(seed, stream, *keys))

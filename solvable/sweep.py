@@ -53,6 +53,14 @@ def grid_points(grid):
 
     Raises ``TypeError`` for another kind of grid (a value of the mapping that is a
     scalar or a string must be wrapped in a list) and ``ValueError`` for an empty grid.
+
+    Parameters
+    ----------
+    grid : sequence of mappings, or mapping name -> non-empty sequence of values
+
+    Returns
+    -------
+    list of dict, one per point
     """
     if isinstance(grid, Mapping):
         if not grid:
@@ -91,6 +99,15 @@ def point_seed(seed, index):
     ``SeedSequence(entropy=seed, spawn_key=(index,))`` -- the ``index``-th child of
     ``SeedSequence(seed)`` -- reduced to 63 bits. Independent across indices and of the
     executor; equal for equal ``(seed, index)``.
+
+    Parameters
+    ----------
+    seed : int >= 0, the sweep's seed
+    index : int >= 0, the point's index in grid order
+
+    Returns
+    -------
+    int in [0, 2**63)
     """
     seed = V.seed(seed)
     index = V.integer(index, "index", low=0)

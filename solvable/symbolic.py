@@ -210,6 +210,14 @@ def check_formulas(check_name):
     ``check_name`` is the module name of a check in ``paper_checks`` (e.g.
     ``"persistent_ula_bias"``). Checks that rest on no formula of this module (enumeration,
     Jarzynski weights, RBMs, ...) give an empty list; :data:`CHECKS_WITH_FORMULAS` lists the others.
+
+    Parameters
+    ----------
+    check_name : str, the module name of a paper check (any str; an unknown one gives ``[]``)
+
+    Returns
+    -------
+    list of ``(label, sympy expression or Eq)`` pairs (a fresh list; the derivation is cached).
     """
     if not isinstance(check_name, str):
         raise TypeError(f"check_name must be a str (a paper check's module name), got {type(check_name).__name__}")
@@ -231,12 +239,30 @@ def latex(expr_or_name):
 
     For a check name or a list, one line per formula: ``label: <latex>`` (no ``$`` delimiters);
     an unknown check name gives the empty string.
+
+    Parameters
+    ----------
+    expr_or_name : a sympy expression, a non-empty list/tuple of ``(label, expr)`` pairs, or a
+        check name (str, see :func:`check_formulas`)
+
+    Returns
+    -------
+    str.
     """
     sp = sympy_module()
     return _render(expr_or_name, sp.latex)
 
 
 def plain(expr_or_name):
-    """Plain one-line text (``sympy.sstr``) of an expression, a list of ``(label, expr)`` or a check's formulas."""
+    """Plain one-line text (``sympy.sstr``) of an expression, a list of ``(label, expr)`` or a check's formulas.
+
+    Parameters
+    ----------
+    expr_or_name : as in :func:`latex` (expression, ``(label, expr)`` pairs or check name)
+
+    Returns
+    -------
+    str, one line per formula for a list or a check name.
+    """
     sp = sympy_module()
     return _render(expr_or_name, sp.sstr)

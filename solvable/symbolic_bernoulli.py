@@ -67,6 +67,16 @@ def bernoulli_one_step(dynamics):
       1/n: :math:`m'=(1-\tfrac1n)m+\tfrac1n(a m+b)`;
     * ``sequential-heat-bath`` (one sweep), ``parallel-heat-bath``, ``parallel-metropolis``:
       every spin updated once: :math:`m'=a\,m+b`.
+
+    Parameters
+    ----------
+    dynamics : one of :data:`~solvable.symbolic_core.BERNOULLI_DYNAMICS` (``"glauber"``,
+        ``"random-heat-bath"``, ``"random-metropolis"``, ``"sequential-heat-bath"``,
+        ``"parallel-heat-bath"``, ``"parallel-metropolis"``; else ``ValueError``)
+
+    Returns
+    -------
+    ``(a, b)``, sympy expressions in ``h`` (and ``n`` for the random-site dynamics).
     """
     sp = sympy_module()
     dynamics = _dyn(dynamics)
@@ -103,6 +113,18 @@ def bernoulli_contraction(k, *, dynamics):
     Derivation: :func:`bernoulli_one_step` solved by :func:`affine_recursion` (``glauber``: by
     :func:`relaxation`): :math:`e^{-k}`, :math:`(1-1/n)^k`, :math:`(1-(1+w)/n)^k`, :math:`0^k`
     (0 for k >= 1), :math:`(-w)^k` with :math:`w=e^{-2|h|}` (theory.md 4).
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (steps; for ``glauber`` any number >= 0, continuous time) or a sympy
+        expression such as the symbol ``k``
+    dynamics : one of :data:`~solvable.symbolic_core.BERNOULLI_DYNAMICS` (``"glauber"``,
+        ``"random-heat-bath"``, ``"random-metropolis"``, ``"sequential-heat-bath"``,
+        ``"parallel-heat-bath"``, ``"parallel-metropolis"``; else ``ValueError``)
+
+    Returns
+    -------
+    sympy expression of :math:`a_k(h)` (a ``Piecewise`` for :math:`0^k` with the symbol k).
     """
     dynamics = _dyn(dynamics)
     k = time_arg(k, integer=dynamics != "glauber")
@@ -120,6 +142,18 @@ def bernoulli_magnetization(k, *, dynamics):
     :math:`\dot m=\tanh h-m` and :func:`relaxation`) solves it. With ``parallel-metropolis`` the
     contraction :math:`(-e^{-2|h|})^k` alternates in sign: the parity effect.
     Numeric counterpart: :func:`solvable.bernoulli.magnetization`.
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (steps; for ``glauber`` any number >= 0, continuous time) or a sympy
+        expression such as the symbol ``k``
+    dynamics : one of :data:`~solvable.symbolic_core.BERNOULLI_DYNAMICS` (``"glauber"``,
+        ``"random-heat-bath"``, ``"random-metropolis"``, ``"sequential-heat-bath"``,
+        ``"parallel-heat-bath"``, ``"parallel-metropolis"``; else ``ValueError``)
+
+    Returns
+    -------
+    sympy expression of :math:`m_k`.
     """
     sp = sympy_module()
     h, m0 = symbol("h"), symbol("m0")
@@ -162,6 +196,18 @@ def bernoulli_short_run_field(k, *, dynamics):
     parallel Metropolis :math:`-\frac12\ln(1-m_D)` (k = 1), :math:`-\frac12\ln(1-\sqrt{m_D})` (k = 2);
     random-site Metropolis :math:`-\frac12\ln(1-nm_D)` (k = 1).
     Numeric counterpart: :func:`solvable.bernoulli.short_run_fixed_point`.
+
+    Parameters
+    ----------
+    k : time > 0 as in :func:`bernoulli_magnetization` (k = 0 gives ``ValueError``); 1 or 2 for the
+        Metropolis dynamics
+    dynamics : one of :data:`~solvable.symbolic_core.BERNOULLI_DYNAMICS` (``"glauber"``,
+        ``"random-heat-bath"``, ``"random-metropolis"``, ``"sequential-heat-bath"``,
+        ``"parallel-heat-bath"``, ``"parallel-metropolis"``; else ``ValueError``)
+
+    Returns
+    -------
+    sympy expression of :math:`h^*` in ``m_D`` (heat bath: also ``m0``; random site: ``n``; ``k`` when symbolic).
     """
     dynamics = _dyn(dynamics)
     k = time_arg(k, integer=dynamics != "glauber")
@@ -179,6 +225,18 @@ def bernoulli_cd_equation(k, *, dynamics):
     minus :math:`m_D`, factorised; it vanishes at :math:`\tanh h=m_D` (the MLE) for every k
     (and also where :math:`a_k=1`: parallel Metropolis, even k, h = 0). Returns
     ``Eq(m_k - m_D, (1 - a_k)(tanh h - m_D))``.
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (steps; for ``glauber`` any number >= 0, continuous time) or a sympy
+        expression such as the symbol ``k``
+    dynamics : one of :data:`~solvable.symbolic_core.BERNOULLI_DYNAMICS` (``"glauber"``,
+        ``"random-heat-bath"``, ``"random-metropolis"``, ``"sequential-heat-bath"``,
+        ``"parallel-heat-bath"``, ``"parallel-metropolis"``; else ``ValueError``)
+
+    Returns
+    -------
+    ``sympy.Eq`` as above.
     """
     sp = sympy_module()
     h, mD = symbol("h"), symbol("m_D")

@@ -53,6 +53,16 @@ def symbols():
 
 
 def symbol(name):
+    """One symbol of :func:`symbols` by name.
+
+    Parameters
+    ----------
+    name : str, a key of :func:`symbols` (``"j"``, ``"h"``, ``"eta"``, ``"k"``, ...; else ``KeyError``)
+
+    Returns
+    -------
+    the sympy ``Symbol`` (with its assumptions: real, positive, integer, ...).
+    """
     return symbols()[name]
 
 
@@ -77,7 +87,18 @@ def _exact(x, name):
 
 
 def time_arg(k, *, integer):
-    """k as a sympy object: a non-negative number (an integer when ``integer``) or a sympy expression."""
+    """k as a sympy object: a non-negative number (an integer when ``integer``) or a sympy expression.
+
+    Parameters
+    ----------
+    k : int, float (read exactly via its shortest repr), ``Fraction`` or sympy expression; a number
+        must be >= 0 (and integral when ``integer``), a symbolic expression is passed through
+    integer : whether k counts steps (an integer) rather than a continuous time
+
+    Returns
+    -------
+    exact sympy number, or ``k`` itself when it is a sympy expression.
+    """
     sp = sympy_module()
     if isinstance(k, sp.Basic):
         if k.is_number and (k.is_negative or (integer and not k.is_integer)):
@@ -92,7 +113,17 @@ def time_arg(k, *, integer):
 
 
 def step_arg(step):
-    """None (continuous time), the symbol eta (``"eta"``), or a positive number / expression."""
+    """None (continuous time), the symbol eta (``"eta"``), or a positive number / expression.
+
+    Parameters
+    ----------
+    step : None, the str ``"eta"`` (no other str), a real number > 0 (made exact: 0.1 -> 1/10)
+        or a sympy expression (a numeric one must be > 0)
+
+    Returns
+    -------
+    None for continuous time, else a sympy expression.
+    """
     if step is None:
         return None
     if isinstance(step, str):
@@ -134,6 +165,17 @@ def affine_recursion(a, b, x0, k):
     Derivation (here, in code): by induction :math:`x_k=a^kx_0+b\sum_{s<k}a^s`; sympy sums the
     geometric series (``summation``), and the result is checked to equal the relaxation
     form. Valid for :math:`a\ne1` (at a = 1 it is :math:`x_0+bk`, the limit).
+
+    Parameters
+    ----------
+    a : contraction factor (number or sympy expression, :math:`a\ne1`)
+    b : constant term (number or sympy expression)
+    x0 : initial value :math:`x_0` (number or sympy expression)
+    k : number of steps (int >= 0 or a sympy expression such as the symbol ``k``)
+
+    Returns
+    -------
+    sympy expression of :math:`x_k`.
     """
     sp = sympy_module()
     A, B, X0, t, decay = _affine_template()
@@ -163,6 +205,17 @@ def relaxation(lam, b, x0, t):
     Derivation (here, in code): ``sympy.dsolve`` of the linear ODE for :math:`\lambda>0`; the
     stationary value is its :math:`t\to\infty` limit and the decay factor is read off. The
     resulting identity holds for every :math:`\lambda\ne0` (analytic continuation).
+
+    Parameters
+    ----------
+    lam : rate :math:`\lambda` (number or sympy expression, :math:`\lambda\ne0`)
+    b : constant term (number or sympy expression)
+    x0 : initial value :math:`x_0` (number or sympy expression)
+    t : time (>= 0; number or sympy expression)
+
+    Returns
+    -------
+    sympy expression of :math:`x(t)`.
     """
     sp = sympy_module()
     L, B, X0, T, x_inf, decay = _relaxation_template()

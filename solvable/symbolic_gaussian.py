@@ -56,6 +56,17 @@ def gaussian_mode(k, *, step=None):
     Numeric counterpart: :func:`solvable.gaussian.langevin_moments` (per eigenmode). The
     forms have a removable singularity at j = 0 (limits :math:`m_0+hk`, :math:`v_0+2k`; ULA
     :math:`m_0+\eta hk`, :math:`v_0+2\eta k`).
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (ULA steps), a number >= 0 (continuous time) or a sympy expression
+        such as the symbol ``k``
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    ``(mean, var)``, sympy expressions.
     """
     step = step_arg(step)
     k = time_arg(k, integer=step is not None)
@@ -68,6 +79,15 @@ def gaussian_stationary_variance(*, step=None):
     Derivation: the fixed point :math:`v=\rho^2v+2\eta` of the variance recursion
     (:math:`v_\infty=2\eta/(1-\rho^2)`, factorised), resp. of :math:`\dot v=-2jv+2`; it is the
     :math:`k\to\infty` limit of :func:`gaussian_mode` for :math:`0<\eta j<2` (resp. j > 0).
+
+    Parameters
+    ----------
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    sympy expression in ``j`` (and the step).
     """
     sp = sympy_module()
     step = step_arg(step)
@@ -88,6 +108,17 @@ def gaussian_short_run_equation(k, *, step=None):
     :math:`v_0r^k+2\eta(1-r^k)/(1-r)=c` with :math:`r=\rho^2` (ULA, theory.md 3.3).
     Derivation: the variance of :func:`gaussian_mode` set equal to the data variance ``c``.
     Numeric counterpart: :func:`solvable.gaussian.short_run_fixed_point` (its root).
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (ULA steps), a number >= 0 (continuous time) or a sympy expression
+        such as the symbol ``k``
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    ``sympy.Eq(v_k, c)``.
     """
     sp = sympy_module()
     _, var = gaussian_mode(k, step=step)
@@ -100,6 +131,16 @@ def gaussian_short_run_equation_in_r(k, *, step="eta"):
     Derivation: :func:`gaussian_short_run_equation` with :math:`(1-\eta j)^2\to r`; for an integer
     k the left side is the polynomial :math:`v_0r^k+2\eta\sum_{s<k}r^s` (positive coefficients, so a
     root :math:`r\ge0` exists iff :math:`c\ge2\eta`).
+
+    Parameters
+    ----------
+    k : number of ULA steps (int >= 0, expanded as a polynomial) or a sympy expression such as ``k``
+    step : ``"eta"`` (default, the symbol) or a number / sympy expression > 0; None (continuous
+        time) gives ``ValueError``
+
+    Returns
+    -------
+    ``sympy.Eq(c_k(r), c)`` in ``r, v0, c`` (and ``eta``).
     """
     sp = sympy_module()
     step = step_arg(step)
@@ -142,6 +183,16 @@ def gaussian_short_run_coupling(k, *, step="eta"):
     For k >= 3 the root has no useful closed form (a degree-k polynomial) and continuous
     time gives a transcendental equation: ValueError, use
     :func:`solvable.gaussian.short_run_fixed_point` or :func:`short_run_coupling_series`.
+
+    Parameters
+    ----------
+    k : 1 or 2 (ULA steps; other values give ``ValueError``)
+    step : ``"eta"`` (default, the symbol) or a number / sympy expression > 0; None (continuous
+        time) gives ``ValueError``
+
+    Returns
+    -------
+    sympy expression of :math:`j^*` in ``c, v0`` (and ``eta``).
     """
     step = step_arg(step)
     if step is None:
@@ -159,6 +210,17 @@ def gaussian_short_run_field(k, *, step=None):
     Derivation: the mean of :func:`gaussian_mode` is affine in h; ``sympy.solve`` gives
     :math:`h=j(\mu_D-A m_0)/(1-A)` with :math:`A=\rho^k` (ULA) or :math:`e^{-jk}` (continuous),
     theory.md 3.4.
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (ULA steps), a number >= 0 (continuous time) or a sympy expression
+        such as the symbol ``k``
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    sympy expression of h in ``j, m0, mu_D`` (and the step), factorised.
     """
     sp = sympy_module()
     mean, _ = gaussian_mode(k, step=step)
@@ -171,6 +233,17 @@ def gaussian_mean_overshoot(k, *, step=None):
 
     Derivation: :func:`gaussian_short_run_field` divided by j minus the data mean, factorised
     (theory.md 3.4); :math:`A=\rho^k` or :math:`e^{-jk}`.
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (ULA steps), a number >= 0 (continuous time) or a sympy expression
+        such as the symbol ``k``
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    sympy expression in ``j, m0, mu_D`` (and the step), factorised.
     """
     sp = sympy_module()
     return sp.factor(sp.simplify(gaussian_short_run_field(k, step=step) / symbol("j") - symbol("mu_D")))
@@ -185,6 +258,17 @@ def gaussian_cd_equation(k, *, step=None):
     :math:`\eta j\in\{0,2\}`), so CD-k stops where the stationary variance
     (:func:`gaussian_stationary_variance`) equals c: the same equation as PCD
     (:func:`gaussian_persistent_equation`). Returns ``Eq(v_k - c, factorised form)``.
+
+    Parameters
+    ----------
+    k : time: an int >= 0 (ULA steps), a number >= 0 (continuous time) or a sympy expression
+        such as the symbol ``k``
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    ``sympy.Eq`` as above, in ``j, c`` (and the step).
     """
     sp = sympy_module()
     step = step_arg(step)
@@ -206,6 +290,15 @@ def gaussian_persistent_equation(*, step=None):
     persistent chains sample the kernel's stationary law (:func:`gaussian_stationary_variance`),
     and training stops where its variance is the data's. Returned as ``Eq(j*(1 - eta*j/2), 1/c)``
     (``Eq(j, 1/c)`` for ``step=None``).
+
+    Parameters
+    ----------
+    step : None (default: continuous time), ``"eta"`` (ULA, the step as the symbol ``eta``) or a
+        number / sympy expression > 0 (ULA with that step)
+
+    Returns
+    -------
+    ``sympy.Eq`` as above.
     """
     sp = sympy_module()
     step = step_arg(step)
@@ -240,6 +333,14 @@ def persistent_ula_coupling(order=None):
     ``order=None``: the exact root; an int >= 0: the polynomial in ``eta`` up to
     :math:`\eta^{\rm order}` inclusive (the O() term removed). Numeric counterpart:
     :func:`solvable.gaussian.persistent_fixed_point`.
+
+    Parameters
+    ----------
+    order : None (default, the exact root) or an int >= 0 (the last power of ``eta`` kept)
+
+    Returns
+    -------
+    sympy expression in ``c`` and ``eta``.
     """
     sp = sympy_module()
     root = _persistent_root()
@@ -283,6 +384,14 @@ def short_run_coupling_series(order):
     (``sympy.series``). Then :math:`j^*=u/k=\frac{\ln(v_0/c)}{2k}+u_1+u_2k+\dots`; the leading
     term is theory.md's :math:`k\to0` limit. Valid for :math:`c\ne v_0` (at :math:`c=v_0`,
     :math:`j^*=1/c` for every k).
+
+    Parameters
+    ----------
+    order : int in [-1, 2], the power of k of the last term kept (-1: the leading :math:`1/k` term only)
+
+    Returns
+    -------
+    sympy expression in ``k, c, v0``.
     """
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or not -1 <= order <= 2:
         raise ValueError(f"order must be an integer in [-1, 2] (the power of k of the last term), got {order!r}")
@@ -335,6 +444,16 @@ def uniform_start_excess_kurtosis(k=None, *, step="eta"):
     :math:`\kappa_4(ax)=a^4\kappa_4(x)`, so :math:`\kappa_4(q)=\rho^{4k}\kappa_4(p_0)`; at the
     short-run fixed point the variance of q is c. :math:`\kappa_4(U(-1,1))=\langle x^4\rangle-3\langle x^2\rangle^2=1/5-3/9=-2/15`
     is integrated here. Returns the expression in ``j, eta, k, c``.
+
+    Parameters
+    ----------
+    k : None (default: the symbol ``k``), or a time as in :func:`gaussian_mode` (int >= 0 for ULA)
+    step : ``"eta"`` (default, the symbol), a number / expression > 0 (ULA), or None (continuous
+        time, :math:`A=e^{-jk}`)
+
+    Returns
+    -------
+    sympy expression.
     """
     sp = sympy_module()
     S = symbols()

@@ -63,7 +63,16 @@ class AutocorrelationWarning(UserWarning):
 # z-scores
 # --------------------------------------------------------------------------------------
 def zscores(estimate, se, truth):
-    r""":math:`(\hat\theta-\theta)/\mathrm{SE}` elementwise; raises ValueError unless every SE is positive and finite."""
+    r""":math:`(\hat\theta-\theta)/\mathrm{SE}` elementwise; raises ValueError unless every SE is positive and finite.
+
+    Parameters
+    ----------
+    estimate, se, truth : arrays (or numbers) that broadcast together; every ``se`` > 0 and finite
+
+    Returns
+    -------
+    array of z-scores, of the broadcast shape.
+    """
     se = np.asarray(se, dtype=float)
     if not np.all(np.isfinite(se) & (se > 0)):
         raise ValueError(f"se must be positive and finite, got {se[~(np.isfinite(se) & (se > 0))][:3]}")
@@ -128,6 +137,16 @@ def mean_se(values, *, weights=None, log_weights=None):
     for a ratio estimator, Owen 2013 eq. 9.9; :math:`\mathrm{ESS}=1/\sum_i\tilde w_i^2`; equal
     weights give :math:`s/\sqrt M` exactly). Not the weighted standard deviation, which does not
     shrink with M.
+
+    Parameters
+    ----------
+    values : (M,) or (M, p) samples, M >= 2
+    weights : optional (M,) weights (finite, >= 0, positive sum); None (default): unweighted
+    log_weights : optional (M,) log-weights (finite or -inf, not all -inf); not together with ``weights``
+
+    Returns
+    -------
+    ``(mean, se)``: floats for (M,) values, (p,) arrays for (M, p).
     """
     f = np.asarray(values, dtype=float)
     one = f.ndim == 1
@@ -159,6 +178,19 @@ def assert_moments_match(samples, mean, cov=None, *, z=Z_MAX, weights=None, log_
 
     A correct prediction fails with probability about :math:`p\,P(|N(0,1)|>z)` for p statistics
     (:math:`5.7\times10^{-7}p` at z = 5); calibrated in tests/test_testing.py.
+
+    Parameters
+    ----------
+    samples : (M, d) samples (finite, M >= 2), or (M,) for d = 1
+    mean : (d,) predicted mean (a number for d = 1)
+    cov : optional (d, d) predicted covariance; None (default): the means only
+    z : z-score tolerance (> 0, finite; default :data:`Z_MAX`)
+    weights, log_weights : optional (M,) sample weights, as in :func:`mean_se` (at most one; ESS >= 30)
+    labels : optional names of all the statistics (d, plus d(d+1)/2 with ``cov``), in the order above
+
+    Returns
+    -------
+    array of z-scores, one per statistic.
     """
     z = _check_z(z)
     x = np.asarray(samples, dtype=float)
@@ -206,6 +238,18 @@ def assert_close_to(estimate, se, prediction, *, z=Z_MAX, labels=None):
     ``estimate``, ``se`` and ``prediction`` broadcast together; every SE must be positive
     and finite (ValueError otherwise: an SE of 0 makes any comparison meaningless). Raises
     AssertionError listing the worst entries; returns the z-scores.
+
+    Parameters
+    ----------
+    estimate : estimates (array or number, finite)
+    se : their standard errors (> 0, finite), broadcasting with ``estimate``
+    prediction : predicted values (finite), broadcasting with both
+    z : z-score tolerance (> 0, finite; default :data:`Z_MAX`)
+    labels : optional names of the entries in row-major order of the broadcast shape (default: indices)
+
+    Returns
+    -------
+    array of z-scores, of the broadcast shape.
     """
     z = _check_z(z)
     est, se, pred = np.broadcast_arrays(np.asarray(estimate, dtype=float), np.asarray(se, dtype=float),
@@ -235,6 +279,17 @@ def assert_matches_at_time_k(comparison, k, *, z=Z_MAX, exclude=()):
     equal to the start mean; a time so close to k that the difference is below the Monte
     Carlo resolution; t = 0 for a statistic the start law already matches. Put such times in
     ``exclude`` (or use more chains), and say why in the test. Returns the max |z| per time.
+
+    Parameters
+    ----------
+    comparison : :class:`solvable.comparison.MomentComparison` (``times``, ``z_data``, ``labels``, ...)
+    k : the training time; must be one of ``comparison.times``
+    z : z-score tolerance (> 0, finite; default :data:`Z_MAX`)
+    exclude : times (each one of ``comparison.times``) not required to miss; default none
+
+    Returns
+    -------
+    (n_times,) array, the max |z| against the data at each time.
     """
     z = _check_z(z)
     times = np.asarray(comparison.times, dtype=float)
@@ -270,6 +325,15 @@ def integrated_autocorrelation_time(x, *, c=5.0):
     The sum runs to the first window W with :math:`W\ge c\,\tau(W)` (Sokal 1997, c = 5);
     autocovariances by FFT. :math:`\tau=1` for independent draws; the variance of the mean is
     :math:`\tau\sigma^2/T`.
+
+    Parameters
+    ----------
+    x : (T,) series, T >= 4
+    c : window factor of Sokal's rule (> 0; default 5)
+
+    Returns
+    -------
+    float :math:`\tau` (> 0; 1.0 for a constant series).
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 1 or x.size < 4:
@@ -301,6 +365,16 @@ def batch_means_se(trajectory, n_batches, *, min_batch_tau=10.0):
     (default 10) the batch means are correlated and the SE too small, and an
     :class:`AutocorrelationWarning` names τ, L and the largest ``n_batches`` that would do.
     ValueError for ``n_batches < 2`` or batches shorter than 2.
+
+    Parameters
+    ----------
+    trajectory : (T,) or (T, p) finite values, in order along the run
+    n_batches : number of batches, int >= 2 with T // n_batches >= 2
+    min_batch_tau : required batch length in units of τ before warning (default 10)
+
+    Returns
+    -------
+    ``(mean, se)`` over the kept tail: floats for (T,), (p,) arrays for (T, p).
     """
     x = np.asarray(trajectory, dtype=float)
     if x.ndim not in (1, 2):
@@ -344,7 +418,17 @@ def _st():
 
 
 def orthogonal(d, seed):
-    """A random orthogonal d x d matrix: QR of a Gaussian matrix with the sign of R's diagonal fixed (Haar)."""
+    """A random orthogonal d x d matrix: QR of a Gaussian matrix with the sign of R's diagonal fixed (Haar).
+
+    Parameters
+    ----------
+    d : dimension (int >= 1)
+    seed : seed of ``numpy.random.default_rng`` (int >= 0; same seed, same matrix)
+
+    Returns
+    -------
+    (d, d) orthogonal array.
+    """
     rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((d, d)))
     return q * np.sign(np.diag(r))
@@ -369,6 +453,17 @@ def spd_matrices(d=None, low=0.1, high=5.0, max_d=4, *, max_condition=None):
     Spectrum drawn in [low, high] (condition number at most high/low, or at most
     ``max_condition`` when given), U a random orthogonal matrix (:func:`orthogonal`); d drawn
     in 1..max_d unless given. Use it for data covariances and precision matrices J.
+
+    Parameters
+    ----------
+    d : dimension (int >= 1); None (default): drawn in 1..``max_d``
+    low, high : eigenvalue range, 0 < low <= high (default [0.1, 5])
+    max_d : largest drawn dimension when ``d`` is None (int >= 1)
+    max_condition : optional bound on the condition number (>= 1); None: only [low, high] bounds it
+
+    Returns
+    -------
+    hypothesis strategy of ``(matrix, spectrum)``: (d, d) SPD array and its (d,) eigenvalues.
     """
     st = _st()
     if not 0 < low <= high:
@@ -386,7 +481,17 @@ def spd_matrices(d=None, low=0.1, high=5.0, max_d=4, *, max_condition=None):
 
 
 def symmetric_matrices(d, low=-2.0, high=5.0):
-    """Strategy for a symmetric d x d matrix with spectrum in [low, high] (indefinite when low < 0)."""
+    """Strategy for a symmetric d x d matrix with spectrum in [low, high] (indefinite when low < 0).
+
+    Parameters
+    ----------
+    d : dimension (int >= 1)
+    low, high : eigenvalue range, low <= high (default [-2, 5])
+
+    Returns
+    -------
+    hypothesis strategy of (d, d) symmetric arrays.
+    """
     st = _st()
 
     @st.composite
@@ -400,18 +505,48 @@ def symmetric_matrices(d, low=-2.0, high=5.0):
 
 
 def vectors(d, bound=2.0):
-    """Strategy for a (d,) float vector with entries in [-bound, bound]."""
+    """Strategy for a (d,) float vector with entries in [-bound, bound].
+
+    Parameters
+    ----------
+    d : length (int >= 0)
+    bound : entry bound (>= 0; default 2)
+
+    Returns
+    -------
+    hypothesis strategy of (d,) arrays.
+    """
     st = _st()
     return st.lists(st.floats(-bound, bound), min_size=d, max_size=d).map(np.array)
 
 
 def fields(n, bound=2.0):
-    """Strategy for an (n,) field vector h with entries in [-bound, bound] (same as :func:`vectors`)."""
+    """Strategy for an (n,) field vector h with entries in [-bound, bound] (same as :func:`vectors`).
+
+    Parameters
+    ----------
+    n : number of units (int >= 0)
+    bound : entry bound (>= 0; default 2)
+
+    Returns
+    -------
+    hypothesis strategy of (n,) arrays.
+    """
     return vectors(n, bound)
 
 
 def couplings(n, scale=1.0):
-    """Strategy for a symmetric (n, n) coupling matrix with zero diagonal, entries in [-scale, scale] (Ising, Boltzmann machines)."""
+    """Strategy for a symmetric (n, n) coupling matrix with zero diagonal, entries in [-scale, scale] (Ising, Boltzmann machines).
+
+    Parameters
+    ----------
+    n : number of units (int >= 1)
+    scale : entry bound (>= 0; default 1)
+
+    Returns
+    -------
+    hypothesis strategy of (n, n) arrays.
+    """
     st = _st()
     m = n * (n - 1) // 2
 
@@ -430,6 +565,16 @@ def ula_steps(J, *, max_fraction=0.9, min_fraction=1e-3):
     ULA is stable iff :math:`\eta j<2` for every eigenvalue j (theory.md 3.1); the margin
     ``max_fraction`` < 1 keeps it away from the edge. ``J``: a symmetric matrix, an array of
     eigenvalues, or a number (the largest eigenvalue); it must have a positive eigenvalue.
+
+    Parameters
+    ----------
+    J : (d, d) symmetric matrix, (d,) eigenvalues or a number :math:`j_{\max}` (largest > 0)
+    max_fraction, min_fraction : the step range as fractions of the stability edge
+        :math:`2/j_{\max}`, 0 < min_fraction < max_fraction < 1 (defaults 1e-3 and 0.9)
+
+    Returns
+    -------
+    hypothesis strategy of floats :math:`\eta`.
     """
     st = _st()
     a = np.asarray(J, dtype=float)
@@ -442,7 +587,16 @@ def ula_steps(J, *, max_fraction=0.9, min_fraction=1e-3):
 
 
 def k_values(low=1, high=50):
-    """Strategy for a number of sampling steps k in [low, high]."""
+    """Strategy for a number of sampling steps k in [low, high].
+
+    Parameters
+    ----------
+    low, high : ints with 0 <= low <= high (default 1 and 50)
+
+    Returns
+    -------
+    hypothesis strategy of ints.
+    """
     st = _st()
     if not 0 <= low <= high:
         raise ValueError(f"need 0 <= low <= high, got {low}, {high}")
@@ -454,6 +608,15 @@ def spin_laws(n, *, min_ratio=1e-3):
 
     Unnormalised weights drawn in [min_ratio, 1] and normalised, so every state has
     probability at least :math:`\mathrm{min\_ratio}/2^n`.
+
+    Parameters
+    ----------
+    n : number of spins (int >= 1; the vector has 2^n entries, keep n small)
+    min_ratio : smallest unnormalised weight, in (0, 1] (default 1e-3)
+
+    Returns
+    -------
+    hypothesis strategy of (2^n,) probability arrays.
     """
     st = _st()
     if not 0 < min_ratio <= 1:
@@ -464,7 +627,17 @@ def spin_laws(n, *, min_ratio=1e-3):
 
 
 def rbm_parameters(n_visible, n_hidden, scale=1.0):
-    """Strategy for RBM parameters ``(W, a, b)``: W (n_visible, n_hidden), visible biases a, hidden biases b, entries in [-scale, scale] (:func:`solvable.rbm.free_energy` order)."""
+    """Strategy for RBM parameters ``(W, a, b)``: W (n_visible, n_hidden), visible biases a, hidden biases b, entries in [-scale, scale] (:func:`solvable.rbm.free_energy` order).
+
+    Parameters
+    ----------
+    n_visible, n_hidden : numbers of units (ints >= 1)
+    scale : entry bound (>= 0; default 1)
+
+    Returns
+    -------
+    hypothesis strategy of ``(W, a, b)`` with shapes (n_visible, n_hidden), (n_visible,), (n_hidden,).
+    """
     st = _st()
 
     def arr(shape):

@@ -53,7 +53,23 @@ def check_run(*, scheme, schemes, lr, n_iter, seed, engine=None, engines=ENGINES
     """Validate the arguments that every model's ``train`` shares: the scheme (one of ``schemes``),
     the engine (one of ``engines``, or None when the model has one route), ``lr`` > 0,
     ``n_iter`` >= 1 (named ``n_iter_name`` in messages, e.g. ``n_epochs``) and ``seed`` >= 0.
-    Raises ``ValueError`` naming the argument and the allowed values."""
+    Raises ``ValueError`` naming the argument and the allowed values.
+
+    Parameters
+    ----------
+    scheme : str, one of ``schemes``
+    schemes : sequence of str, the schemes the model accepts
+    lr : float > 0, the learning rate
+    n_iter : int >= 1
+    seed : int >= 0
+    engine : str, one of ``engines``, or None (default: the model has one route)
+    engines : sequence of str (default ``ENGINES``)
+    n_iter_name : str, the name of ``n_iter`` in messages (default ``"n_iter"``)
+
+    Returns
+    -------
+    :class:`RunArgs` ``(scheme, engine, lr, n_iter, seed)``, converted
+    """
     return RunArgs(
         scheme=V.choice(scheme, "scheme", tuple(schemes)),
         engine=None if engine is None else V.choice(engine, "engine", tuple(engines)),
@@ -66,7 +82,18 @@ def check_run(*, scheme, schemes, lr, n_iter, seed, engine=None, engines=ENGINES
 def data_rows(X, n_chains, stream=Stream.DATA):
     """``start_data(seed) -> n_chains rows of X`` drawn uniformly with replacement: the CD start
     (the chains begin at the data), the same function for every model. ``stream`` names the
-    random stream (:class:`solvable.seeds.Stream`)."""
+    random stream (:class:`solvable.seeds.Stream`).
+
+    Parameters
+    ----------
+    X : array (N, ...) of data rows, N >= 1
+    n_chains : int >= 1, rows per draw
+    stream : :class:`solvable.seeds.Stream` (default ``Stream.DATA``)
+
+    Returns
+    -------
+    callable ``start_data(seed) -> (n_chains, ...) array``
+    """
     X = np.asarray(X)
 
     def start_data(seed):
@@ -76,7 +103,18 @@ def data_rows(X, n_chains, stream=Stream.DATA):
 
 
 def iteration_seed(seed, iteration, stream=0):
-    """The seed of one training iteration: a SeedSequence entropy tuple, never reused."""
+    """The seed of one training iteration: a SeedSequence entropy tuple, never reused.
+
+    Parameters
+    ----------
+    seed : int >= 0, the run's seed
+    iteration : int >= 0
+    stream : int >= 0 (default 0)
+
+    Returns
+    -------
+    tuple of 3 ints ``(seed, stream, iteration)``
+    """
     return (int(seed), int(stream), int(iteration))
 
 
@@ -135,6 +173,16 @@ def tail_mean(trajectory, fraction=0.5, n_batches=20):
     of the batch means over :math:`\sqrt{n_\mathrm{batches}}` (theory.md section 8; valid when a
     batch is long against the autocorrelation time of the trajectory).
     Returns :class:`TailMean` ``(mean, se)``.
+
+    Parameters
+    ----------
+    trajectory : array (n, ...), n >= ``n_batches``, one row per iteration
+    fraction : float in (0, 1], the tail fraction (default 0.5)
+    n_batches : int >= 2 (default 20)
+
+    Returns
+    -------
+    :class:`TailMean` ``(mean, se)``, each of shape ``trajectory.shape[1:]``
     """
     traj = np.asarray(trajectory, dtype=float)
     if not 0.0 < float(fraction) <= 1.0:
@@ -192,6 +240,24 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
     whose data term :math:`\langle\mathbb E[\phi|v]\rangle_D` depends on the parameters).
     Raises :class:`~solvable.DivergenceError` naming the iteration when a parameter
     or a chain becomes non-finite.
+
+    Parameters
+    ----------
+    params0 : dict name -> array, the initial parameters (copied)
+    data_stats : dict name -> array of the shape of the parameter, or callable ``(params, it) -> dict``
+    walkers : :class:`Walkers` (or an object with ``model_stats(params, seed)`` and
+        ``after_update(old, new, seed)``)
+    lr : float > 0, the learning rate :math:`\gamma` (validate with :func:`check_run`)
+    n_iter : int >= 1, number of updates
+    seed : int >= 0 (default 0); iteration ``it`` uses :func:`iteration_seed` ``(seed, it)``
+    progress : bool, show a progress bar (default True)
+    desc : str, the progress bar label
+    hint : str, appended to the divergence message
+
+    Returns
+    -------
+    params : dict name -> final ndarray
+    history : dict, ``"params"`` (name -> (n_iter + 1, ...) array) and ``"error"`` (n_iter,)
     """
     params = {name: np.array(v, dtype=float) for name, v in params0.items()}
     traj = {name: np.empty((n_iter + 1,) + v.shape) for name, v in params.items()}
