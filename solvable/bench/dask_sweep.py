@@ -18,7 +18,7 @@ pure-arithmetic sweep (:func:`busy_point`, no memory traffic, no Numba) runs in 
 rounds as a reference.
 
 To run the same sweep on a real cluster: ``Client("tcp://scheduler:8786")`` instead of
-the LocalCluster (the workers need ``solvable`` installed), see docs/readme_parts/performance.md.
+the LocalCluster (the workers need ``solvable`` installed), see the README section "Sweeps on a Dask cluster".
 """
 from __future__ import annotations
 
