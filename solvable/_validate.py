@@ -110,6 +110,11 @@ def choice(x, name, allowed):
     return x
 
 
+def step(x, name="step"):
+    """A Langevin step: None (continuous time) or a float > 0."""
+    return None if x is None else positive(x, name)
+
+
 def time(k, name, step):
     """Training/sampling time: a float >= 0 in continuous time (``step is None``),
     a non-negative integer number of steps otherwise (bools refused)."""

@@ -142,7 +142,7 @@ def check_step(step):
     -------
     None or float
     """
-    return None if step is None else V.positive(step, "step")
+    return V.step(step)
 
 
 def langevin_moments(J, h, k, *, step=None, mean0=None, cov0=None):

@@ -175,7 +175,7 @@ def _flow(J, h, k, step):
 def _check_model(J, h, k, step):
     J = V.symmetric(J, "J")
     h = V.vector(h, "h", J.shape[0])
-    step = None if step is None else V.positive(step, "step")
+    step = V.step(step)
     k = V.time(k, "k", step)
     return J, h, k, step
 

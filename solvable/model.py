@@ -231,7 +231,7 @@ def _check_model(model):
 def _check_kernel(model, step, method):
     method = V.choice(method, "method", METHODS)
     if model.has_move:
-        return (None if step is None else V.positive(step, "step")), method
+        return V.step(step), method
     if step is None:
         raise ValueError("step must be > 0: the model has no move, so it runs Langevin (ULA/MALA) with this step")
     return V.positive(step, "step"), method

@@ -478,7 +478,7 @@ def buffer_moments(J, h, k, eps, *, step=None, mean0=None, cov0=None):
     J = V.symmetric(J, "J")
     d = J.shape[0]
     h = V.vector(h, "h", d)
-    step = None if step is None else V.positive(step, "step")
+    step = V.step(step)
     k = V.time(k, "k", step)
     eps = _eps(eps)
     m0 = V.vector(mean0, "mean0", d, default=0.0)
@@ -542,7 +542,7 @@ def buffer_fixed_point(mean, cov, k, eps, *, step=None, mean0=None, var0=1.0, to
     """
     mean, C, c, _ = _law(mean, cov, "D")
     d = mean.size
-    step = None if step is None else V.positive(step, "step")
+    step = V.step(step)
     k = V.time(k, "k", step)
     if k == 0:
         raise ValueError("k must be > 0: after zero steps the buffer holds the start law, whatever J and h")
@@ -630,7 +630,7 @@ def simulate_buffer(J, h, k, eps, n_chains, n_updates, *, step=None, mean0=None,
     J = V.symmetric(J, "J")
     d = J.shape[0]
     h = V.vector(h, "h", d)
-    step = None if step is None else V.positive(step, "step")
+    step = V.step(step)
     k = V.time(k, "k", step)
     eps = _eps(eps)
     n = V.integer(n_chains, "n_chains", low=1)

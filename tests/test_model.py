@@ -198,6 +198,8 @@ def test_validation(data):
         train(model, data, **{**good, "k": 0})
     with pytest.raises(ValueError, match="step"):
         train(model, data, **{**good, "step": None})
+    with pytest.raises(ValueError, match="step"):
+        train(model, data, **{**good, "step": -0.1})
     with pytest.raises(ValueError, match="data"):
         train(model, np.full((5, 2), np.nan), **good)
     with pytest.raises(ValueError, match="grad_theta returned shape"):
