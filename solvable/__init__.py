@@ -37,7 +37,7 @@ __all__ = [
 
 _SUBMODULES = {
     "gaussian", "bernoulli", "ising", "glauber_chain", "curie_weiss", "rbm", "jarzynski",
-    "training", "comparison", "model", "plotting", "langevin", "seeds", "symbolic", "testing", "gmm", "neural", "cli", "generator", "objectives", "datasets", "sweep",
+    "training", "comparison", "model", "plotting", "langevin", "seeds", "symbolic", "testing", "gmm", "neural", "diagnosis", "runaway", "cli", "generator", "objectives", "datasets", "sweep",
 }
 
 
