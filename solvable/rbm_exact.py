@@ -92,30 +92,34 @@ def hidden_probs(v, W, b):
     return sigmoid(v @ W + b)
 
 
-def rb_stats(v, W, b, weights=None):
+def rb_stats(v, W, b, weights=None, probs_out=None):
     r"""Rao-Blackwellised sufficient statistics of visible states ``v`` (rows), theory.md 7:
 
     .. math:: \{W: \langle v\,\sigma(b+W^\top v)^\top\rangle,\ a: \langle v\rangle,\
               b: \langle\sigma(b+W^\top v)\rangle\}
 
     averaged with ``weights`` (default uniform). The one place this formula lives: data
-    term, chains, Jarzynski walkers and the exact route all call it.
+    term, chains, Jarzynski walkers and the exact route all call it. ``probs_out`` (an array
+    (n, n_h), optional) receives the hidden probabilities :math:`\sigma(b+W^\top v)` of every
+    row (PCD in scikit-learn's order draws the next hidden state from them).
     """
     n = v.shape[0]
     nv, nh = W.shape
+    keep = np.empty((0, nh)) if probs_out is None else probs_out
     if n * nv * nh <= _STATS_KERNEL_WORK:
         # small batches: one Numba pass instead of five NumPy/BLAS calls (per-call overhead)
         out = {"W": np.empty((nv, nh)), "a": np.empty(nv), "b": np.empty(nh)}
         _kern.rb_stats(np.ascontiguousarray(v, dtype=float), np.ascontiguousarray(W), np.ascontiguousarray(b),
                        _NO_WEIGHTS if weights is None else np.ascontiguousarray(weights, dtype=float), 1.0 / n,
-                       out["W"], out["a"], out["b"], np.empty(nh))
+                       out["W"], out["a"], out["b"], np.empty(nh), keep)
         return out
     # otherwise: the BLAS product V W, one Numba pass (sigmoid, weights, the two sums), BLAS V^T P
     v = np.ascontiguousarray(v, dtype=float)
     P = v @ W
     Sa, Sb = np.empty(nv), np.empty(nh)
     _kern.rb_weigh(P, v, np.ascontiguousarray(b),
-                   _NO_WEIGHTS if weights is None else np.ascontiguousarray(weights, dtype=float), 1.0 / n, Sa, Sb)
+                   _NO_WEIGHTS if weights is None else np.ascontiguousarray(weights, dtype=float), 1.0 / n, Sa, Sb,
+                   keep)
     return {"W": v.T @ P, "a": Sa, "b": Sb}
 
 
@@ -375,6 +379,25 @@ class Gibbs:
                 X += a
                 draw(X, st)
         return X
+
+    def sweep_from_probs(self, X, P, W, a, b, n):
+        """Advance the rows of X (in place) by n sweeps whose first hidden half-step draws
+        h ~ Bern(P) (rows of ``P``, hidden probabilities kept from the last statistics) instead
+        of h | v: scikit-learn's PCD order, one matrix product fewer per update."""
+        m = X.shape[0]
+        st, H = self.states[:m], self.H[:m]
+        if n <= 0:
+            return X
+        Wt = np.ascontiguousarray(W.T)
+        small = m * W.size < _SERIAL_WORK
+        if self.backend == "numba":
+            (_kern.gibbs_from_probs_serial if small else _kern.gibbs_from_probs)(X, H, P, W, Wt, a, b, int(n), st)
+            return X
+        _kern.bernoulli_from_probs(P, st, H)
+        np.matmul(H, Wt, out=X)
+        X += a
+        (_kern.bernoulli_inplace_serial if small else _kern.bernoulli_inplace)(X, st)
+        return self.sweep(X, W, a, b, n - 1)
 
     def draw(self, probs, m):
         """m rows of independent Bernoulli(probs) units (exact sampling of a product law)."""

@@ -441,3 +441,95 @@ def test_jarzynski_start_weights_give_exact_log_z_for_a_strong_initial_model(mon
           f"z = {z:.2f}, ESS {h['ess'][0]:.0f}; wrong-sign control z = {z_bad:.1f}")
     assert abs(z) < 5 and h["ess"][0] > 100
     assert abs(z_bad) > 15
+
+
+# ----------------------------------------------------------------------------- PCD in scikit-learn's order
+@pytest.mark.parametrize("backend", rbm.BACKENDS)
+def test_sweep_from_kept_probabilities_is_the_same_chain(backend):
+    """At fixed parameters, drawing h from the probabilities kept by the statistics (scikit-learn's
+    order) is the same Markov chain as recomputing h | v: same visible states, same streams, bit for bit."""
+    W, a, b = random_rbm(12, 7, seed=30)
+    X0 = (np.random.default_rng(31).random((40, 12)) < 0.5).astype(float)
+    g1 = rbm_exact.Gibbs(40, 12, 7, 3, 1, backend)
+    g2 = rbm_exact.Gibbs(40, 12, 7, 3, 1, backend)
+    X1, X2, P = X0.copy(), X0.copy(), np.empty((40, 7))
+    s1 = rbm_exact.rb_stats(X2, W, b)
+    s2 = rbm_exact.rb_stats(X2, W, b, probs_out=P)
+    for name in s1:
+        np.testing.assert_array_equal(s1[name], s2[name])  # keeping the probabilities changes nothing
+    np.testing.assert_allclose(P, expit(X0 @ W + b), rtol=0, atol=1e-15)
+    g1.sweep(X1, W, a, b, 3)
+    g2.sweep_from_probs(X2, P, W, a, b, 3)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(g1.states, g2.states)
+    # control: probabilities of other visible states give another chain
+    g3 = rbm_exact.Gibbs(40, 12, 7, 3, 1, backend)
+    X3 = X0.copy()
+    g3.sweep_from_probs(X3, expit((1.0 - X0) @ W + b), W, a, b, 3)
+    assert not np.array_equal(X1, X3)
+
+
+def test_probabilities_kept_by_the_blas_statistics_route():
+    W, a, b = random_rbm(40, 30, seed=32)
+    V = (np.random.default_rng(33).random((60, 40)) < 0.5).astype(float)  # 60*40*30 > the kernel threshold
+    P = np.empty((60, 30))
+    s1, s2 = rbm_exact.rb_stats(V, W, b), rbm_exact.rb_stats(V, W, b, probs_out=P)
+    for name in s1:
+        np.testing.assert_array_equal(s1[name], s2[name])
+    np.testing.assert_allclose(P, expit(V @ W + b), rtol=0, atol=1e-15)
+
+
+def _sklearn_order_reference(data, W0, m, lr, n_updates, seed):
+    """scikit-learn's BernoulliRBM._fit (PCD-1) written out step by step, one batch = all the data,
+    drawing from the streams that ``rbm.train`` gives its chains (same uniforms, same order)."""
+    n, nv = data.shape
+    W, a, b = W0.copy(), np.zeros(nv), np.zeros(W0.shape[1])
+    g = rbm_exact.Gibbs(max(m, n), nv, W.shape[1], seed, 1, "blas")  # Stream.RBM_TRAIN
+    X = g.draw(np.full(nv, 0.5), m)
+    g.sweep(X, W, a, b, 1)  # first update: no kept probabilities yet, one full sweep
+    for t in range(n_updates):
+        if t > 0:
+            # h_samples_ = Bern(h_neg) of the previous update (old parameters); v_neg ~ p(v | h)
+            H = np.empty((m, W.shape[1]))
+            K.bernoulli_from_probs(h_neg, g.states[:m], H)
+            X = H @ W.T + a
+            K.bernoulli_inplace_serial(X, g.states[:m])
+        h_pos, h_neg = expit(data @ W + b), expit(X @ W + b)
+        W = W + lr * (data.T @ h_pos / n - X.T @ h_neg / m)
+        a = a + lr * (data.mean(0) - X.mean(0))
+        b = b + lr * (h_pos.mean(0) - h_neg.mean(0))
+    return W, a, b
+
+
+def test_reuse_hidden_is_scikit_learns_pcd_update_step_by_step():
+    data = datasets.prototypes(30, seed=2)  # 30 x 10
+    W0 = np.random.default_rng(4).normal(0, 0.3, (10, 5))
+    r = rbm.train(data, scheme="pcd", k=1, n_hidden=5, lr=0.2, n_epochs=6, batch_size=30, n_chains=20, seed=7,
+                  W0=W0, backend="blas", log_likelihood="none", progress=False, reuse_hidden=True)
+    W, a, b = _sklearn_order_reference(data, W0, 20, 0.2, 6, seed=7)
+    np.testing.assert_allclose(r.W, W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r.a, a, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r.b, b, rtol=0, atol=1e-12)
+    # control: re-drawing h | v with the current parameters is another trajectory
+    r2 = rbm.train(data, scheme="pcd", k=1, n_hidden=5, lr=0.2, n_epochs=6, batch_size=30, n_chains=20, seed=7,
+                   W0=W0, backend="blas", log_likelihood="none", progress=False, reuse_hidden=False)
+    assert np.abs(r2.W - W).max() > 1e-3
+    # the default re-draws h | v (one product more per update, the order of every recorded result)
+    r3 = rbm.train(data, scheme="pcd", k=1, n_hidden=5, lr=0.2, n_epochs=6, batch_size=30, n_chains=20, seed=7,
+                   W0=W0, backend="blas", log_likelihood="none", progress=False)
+    np.testing.assert_array_equal(r3.W, r2.W)
+
+
+def test_reuse_hidden_arguments():
+    data = datasets.prototypes(40, seed=2)
+    kw = dict(k=1, n_hidden=3, lr=0.1, n_epochs=1, batch_size=20, log_likelihood="none", progress=False)
+    for scheme in ("cd", "short-run", "jarzynski", "exact"):
+        with pytest.raises(ValueError, match="reuse_hidden=True needs scheme='pcd'"):
+            rbm.train(data, scheme=scheme, reuse_hidden=True, **kw)
+    with pytest.raises(ValueError, match="engine='exact'"):
+        rbm.train(data, scheme="pcd", engine="exact", reuse_hidden=True, **kw)
+    for bad in ("yes", None, 1):
+        with pytest.raises(TypeError, match="reuse_hidden must be"):
+            rbm.train(data, scheme="pcd", reuse_hidden=bad, **kw)
+    for scheme in ("cd", "pcd"):  # False is accepted everywhere
+        rbm.train(data, scheme=scheme, reuse_hidden=False, **kw)

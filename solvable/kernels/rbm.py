@@ -98,6 +98,35 @@ def gibbs_fused_serial(V, H, W, Wt, a, b, n_sweeps, states):
 
 
 @jit
+def _chain_from_probs(v, h, p, W, Wt, a, b, n_sweeps, s):
+    """One chain: h ~ Bern(p) (hidden probabilities given, e.g. kept from the statistics of the
+    previous update), v | h with ``Wt``, then ``n_sweeps - 1`` full sweeps (:func:`gibbs_chain`)."""
+    for j in range(h.shape[0]):
+        h[j] = 1.0 if uniform(s) < p[j] else 0.0
+    idx = np.empty(max(v.shape[0], h.shape[0]), dtype=np.int64)
+    half_step(h, Wt, a, v, idx, s)
+    for _ in range(n_sweeps - 1):
+        half_step(v, W, b, h, idx, s)
+        half_step(h, Wt, a, v, idx, s)
+
+
+@pjit
+def gibbs_from_probs(V, H, P, W, Wt, a, b, n_sweeps, states):
+    """:func:`gibbs_fused` whose first hidden half-step draws from the given probabilities
+    ``P`` (n_chains, n_h) instead of sigma(b + W^T v): scikit-learn's PCD order (issue 14).
+    The draws are the same in number and order as in a full sweep (n_h uniforms, then n_v)."""
+    for c in prange(V.shape[0]):
+        _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
+
+
+@jit
+def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
+    """:func:`gibbs_from_probs` on one thread (same bits)."""
+    for c in range(V.shape[0]):
+        _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
+
+
+@jit
 def _bernoulli_logits_row(p, s):
     for j in range(p.shape[0]):
         p[j] = 1.0 if uniform(s) < sigmoid(p[j]) else 0.0
@@ -128,10 +157,11 @@ def bernoulli_from_probs(P, states, out):
 
 
 @jit
-def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph):
+def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph, probs):
     r"""Rao-Blackwellised statistics of the rows of ``V`` (``solvable.rbm._stats``, theory.md 7):
     ``SW = sum_r w_r v_r sigma(b + W^T v_r)^T``, ``Sa = sum_r w_r v_r``, ``Sb = sum_r w_r sigma(b + W^T v_r)``,
     with weights ``w`` (or the constant ``w0`` when ``w`` is empty). ``ph`` (n_h,) is scratch.
+    When ``probs`` has n rows it receives the unweighted ``sigma(b + W^T v_r)`` (else pass (0, n_h)).
 
     One pass over the rows, pre-activations summed over the units that are on: for small
     batches this replaces five NumPy/BLAS calls (each a few microseconds of overhead).
@@ -167,8 +197,12 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph):
                 ph[j] += xi * W[i, j]
             k += 1
         wr = w0 if w.shape[0] == 0 else w[r]
+        keep = probs.shape[0] > 0
         for j in range(nh):
-            ph[j] = wr * sigmoid(ph[j] + b[j])
+            sj = sigmoid(ph[j] + b[j])
+            if keep:
+                probs[r, j] = sj
+            ph[j] = wr * sj
             Sb[j] += ph[j]
         for k in range(m):
             i = idx[k]
@@ -179,20 +213,25 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph):
 
 
 @jit
-def rb_weigh(P, V, b, w, w0, Sa, Sb):
+def rb_weigh(P, V, b, w, w0, Sa, Sb, probs):
     r"""The elementwise half of :func:`rb_stats` after a BLAS product ``P = V W``: in place
     ``P[r] <- w_r sigma(b + P[r])``; ``Sb = sum_r P[r]``, ``Sa = sum_r w_r V[r]``. The caller then
-    forms ``V^T P`` with BLAS. (One pass instead of expit + three NumPy reductions.)"""
+    forms ``V^T P`` with BLAS. (One pass instead of expit + three NumPy reductions.)
+    When ``probs`` has n rows it receives the unweighted ``sigma(b + P[r])`` (else pass (0, n_h))."""
     n, nh = P.shape
     nv = V.shape[1]
     for i in range(nv):
         Sa[i] = 0.0
     for j in range(nh):
         Sb[j] = 0.0
+    keep = probs.shape[0] > 0
     for r in range(n):
         wr = w0 if w.shape[0] == 0 else w[r]
         for j in range(nh):
-            p = wr * sigmoid(P[r, j] + b[j])
+            sj = sigmoid(P[r, j] + b[j])
+            if keep:
+                probs[r, j] = sj
+            p = wr * sj
             P[r, j] = p
             Sb[j] += p
         for i in range(nv):
