@@ -21,7 +21,7 @@ stream, so both are bit-identical whatever the number of threads.
 import numpy as np
 
 from ._jit import jit, pjit, prange
-from ._rng import uniform
+from ._rng import bits_to_uniform, xoshiro_step
 
 
 @jit
@@ -31,6 +31,34 @@ def sigmoid(z):
     # same bits): the sign of z is random in a sampler and a mispredicted branch costs ~ an exp
     e = np.exp(-abs(z))
     return (1.0 if z >= 0.0 else e) / (1.0 + e)
+
+
+@jit
+def draw_logits(dst, bias, s):
+    """In place ``dst[j] <- 1 if u_j < sigma(dst[j] + bias[j]) else 0``, u_j the next uniforms of stream
+    ``s`` in order -- the draws of ``uniform(s)`` called per unit, with the stream state kept in four
+    scalars for the row and written back once (no store-to-load round trip per draw)."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for j in range(dst.shape[0]):
+        u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+        dst[j] = 1.0 if bits_to_uniform(u) < sigmoid(dst[j] + bias[j]) else 0.0
+    s[0] = s0
+    s[1] = s1
+    s[2] = s2
+    s[3] = s3
+
+
+@jit
+def draw_probs(dst, p, s):
+    """``dst[j] <- 1 if u_j < p[j] else 0`` (stream state in scalars, as :func:`draw_logits`)."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for j in range(dst.shape[0]):
+        u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+        dst[j] = 1.0 if bits_to_uniform(u) < p[j] else 0.0
+    s[0] = s0
+    s[1] = s1
+    s[2] = s2
+    s[3] = s3
 
 
 @jit
@@ -65,8 +93,7 @@ def half_step(src, M, bias, dst, idx, s):
         for j in range(nd):
             dst[j] += r0[j]
         q += 1
-    for j in range(nd):
-        dst[j] = 1.0 if uniform(s) < sigmoid(dst[j] + bias[j]) else 0.0
+    draw_logits(dst, bias, s)
 
 
 @jit
@@ -101,8 +128,7 @@ def gibbs_fused_serial(V, H, W, Wt, a, b, n_sweeps, states):
 def _chain_from_probs(v, h, p, W, Wt, a, b, n_sweeps, s):
     """One chain: h ~ Bern(p) (hidden probabilities given, e.g. kept from the statistics of the
     previous update), v | h with ``Wt``, then ``n_sweeps - 1`` full sweeps (:func:`gibbs_chain`)."""
-    for j in range(h.shape[0]):
-        h[j] = 1.0 if uniform(s) < p[j] else 0.0
+    draw_probs(h, p, s)
     idx = np.empty(max(v.shape[0], h.shape[0]), dtype=np.int64)
     half_step(h, Wt, a, v, idx, s)
     for _ in range(n_sweeps - 1):
@@ -128,8 +154,14 @@ def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
 
 @jit
 def _bernoulli_logits_row(p, s):
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
     for j in range(p.shape[0]):
-        p[j] = 1.0 if uniform(s) < sigmoid(p[j]) else 0.0
+        u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+        p[j] = 1.0 if bits_to_uniform(u) < sigmoid(p[j]) else 0.0
+    s[0] = s0
+    s[1] = s1
+    s[2] = s2
+    s[3] = s3
 
 
 @pjit
@@ -149,11 +181,8 @@ def bernoulli_inplace_serial(P, states):
 @jit
 def bernoulli_from_probs(P, states, out):
     """out[c, j] = 1 with probability P[c, j] (exact product-law sampling: AIS base, p0 draws)."""
-    n, m = P.shape
-    for c in range(n):
-        s = states[c]
-        for j in range(m):
-            out[c, j] = 1.0 if uniform(s) < P[c, j] else 0.0
+    for c in range(P.shape[0]):
+        draw_probs(out[c], P[c], states[c])
 
 
 @jit
