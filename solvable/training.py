@@ -286,7 +286,9 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
             row = traj[name][it + 1]
             np.add(value, np.multiply(diff, lr, out=diff), out=row)  # value + lr * diff
             # a finite sum means finite entries; only an overflowing sum needs the entry-wise test
-            if not np.isfinite(row.sum()) and not np.isfinite(row).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = row.sum()
+            if not np.isfinite(total) and not np.isfinite(row).all():
                 raise DivergenceError(
                     f"training iteration {it}: parameter {name!r} became non-finite. {hint}"
                 )
