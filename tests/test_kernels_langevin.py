@@ -1,4 +1,6 @@
 """The blocked Langevin kernels (solvable/kernels/langevin.py): exact arithmetic, blocks, MALA law."""
+from fractions import Fraction
+
 import numba
 import numpy as np
 import pytest
@@ -10,16 +12,55 @@ from solvable.kernels._rng import chain_states
 from tests.strategies import Z, zscores
 
 
+def exact_fma(a, b, c):
+    """a * b + c rounded once: exact rational arithmetic, then one correctly rounded conversion."""
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
 def naive_gradient(J, h, x):
-    """J x - h by the plain dot product in Python floats (IEEE doubles, no FMA)."""
+    """J x - h as the plain dot product j = 0, 1, ..., d-1 with fused multiply-adds, in Python
+    (an independent route: Fractions for each fused step)."""
     d = len(x)
     out = []
     for i in range(d):
         acc = 0.0
         for j in range(d):
-            acc += float(J[i, j]) * float(x[j])
+            acc = exact_fma(float(J[i, j]), float(x[j]), acc)
         out.append(acc - float(h[i]))
     return np.array(out)
+
+
+def test_fma_rounds_once():
+    from solvable.kernels import _jit
+
+    @numba.njit
+    def f(a, b, c):
+        return _jit.fma(a, b, c)
+
+    assert f(0.1, 10.0, -1.0) == exact_fma(0.1, 10.0, -1.0) == 2.0**-54  # one rounding, not two
+    assert 0.1 * 10.0 - 1.0 == 0.0  # control: two roundings lose it
+    rng = np.random.default_rng(5)
+    for a, b, c in rng.standard_normal((200, 3)):
+        assert f(a, b, c) == exact_fma(a, b, c)
+
+
+def test_mala_log_ratio_is_the_textbook_formula():
+    """The factorised MH log-ratio of the kernel against log pi(y) q(y->x) - log pi(x) q(x->y) from the
+    two Gaussian proposal densities (float arithmetic, 1e-12 relative)."""
+    rng = np.random.default_rng(6)
+    for d in (1, 3, 17, 64):
+        A = rng.standard_normal((d, d))
+        J = A @ A.T / d + np.eye(d)
+        h = rng.standard_normal(d)
+        x, y = rng.standard_normal(d), rng.standard_normal(d)
+        gx, gy = J @ x - h, J @ y - h
+        E = lambda z: 0.5 * z @ J @ z - h @ z  # noqa: E731
+        for step in (0.01, 0.3):
+            logq = lambda a, ga, b: -np.sum((b - a + step * ga) ** 2) / (4 * step)  # noqa: E731
+            want = (E(x) - E(y)) + logq(y, gy, x) - logq(x, gx, y)
+            la, ey = L.mala_log_accept(x, gx, E(x), y, gy, h, step)
+            assert abs(la - want) <= 1e-12 * (1 + abs(want)) and abs(ey - E(y)) <= 1e-12 * (1 + abs(E(y)))
+            assert abs(L.energy_from_gradient(h, y, gy) - ey) == 0.0  # the same sum, the same bits
 
 
 @settings(deadline=None, max_examples=40)
