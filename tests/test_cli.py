@@ -595,3 +595,23 @@ def test_bench_help_names_the_command(capsys):
         rc = exc.code
     out = capsys.readouterr().out
     assert rc in (0, None) and "usage: solvable bench" in out and "issue 7" not in out
+
+
+def test_pool_order_is_longest_first_from_earlier_runtimes(tmp_path):
+    import json
+
+    from solvable import cli
+
+    def write(d, rows):
+        d.mkdir(exist_ok=True)
+        (d / "results.json").write_text(json.dumps({"run": {}, "checks": rows}))
+
+    out = tmp_path / "out"
+    write(out, [{"name": "a", "runtime_s": 5.0, "quick": False}, {"name": "b", "runtime_s": 50.0, "quick": False},
+                {"name": "c", "runtime_s": 1.0, "quick": True}, {"name": "d", "runtime_s": 9.0, "quick": True}])
+    # full mode: a, b timed in full mode; c, d only in quick mode; e never timed -> first
+    assert cli.longest_first(["a", "b", "c", "d", "e"], False, out)[:3] == ["e", "b", "d"]
+    order = cli.longest_first(["a", "b", "c", "d", "e"], True, out)
+    assert order[0] == "e" and order.index("d") < order.index("c")
+    (out / "results.json").write_text("{not json")  # a broken file is ignored, the order stays a permutation
+    assert sorted(cli.longest_first(["x", "y"], True, out)) == ["x", "y"]
