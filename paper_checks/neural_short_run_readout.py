@@ -20,9 +20,10 @@ Verdict: readout features max|z| <= Z at t = k (both variants, every seed whose 
 fixed point); > Z at t = 0 and at every t >= 4k (every run); the untrained statistic :math:`|x|^2/2` has
 |z| > Z at t = k with a fixed, <= Z with a trained. The identity is a statement about fixed points: a run
 whose readout phase still drifts (:class:`solvable.RunawayWarning` from the shared drift test) is reported
-in the measurement and not scored for the t = k match, and each variant needs at least one run that
-settled. Measured (full mode, seed 1 with a fixed): the readout weight v1 kept moving at -3.9e-4 per
-update after 1500 updates, and that run's t = k max|z| was 5.6 with 40 000 test chains.
+in the measurement and not scored for the t = k match, and at least one run must have settled.
+Measured (full mode, a fixed): seed 1's readout weight v1 kept moving at -3.9e-4 per update after 1500
+updates (its t = k max|z| 1.2), seed 2's four readout weights at up to 1.2e-3 per update (max|z| 5.6,
+40 000 test chains); seed 0 and the trained confinement settled (1.7, 1.9).
 
 Recipe notes (measured): a ULA step with :math:`2\eta` above the per-mode data variance has no
 fixed point (theory.md 3.3; the first attempt, step 0.05 with sd 0.3 modes, diverged); a tanh unit
@@ -114,13 +115,12 @@ def evaluate(m, t_claim=K, z_max=Z_MAX):
     far = ((times == 0) | (times >= 4 * K)) & ~at
     runs = m["fixed"] + m["trained"]
     # the identity holds at a fixed point: a run whose readout phase still drifts (RunawayWarning: no fixed
-    # point) is reported, not scored for the match; each variant needs at least one run at a fixed point
+    # point) is reported, not scored for the match; at least one run must have reached a fixed point
     settled = [r for r in runs if not r.get("drifting", False)]
     match = [r["z_features"][at][0] for r in settled] + [abs(r["z_x2"][at][0]) for r in m["trained"]
                                                          if not r.get("drifting", False)]
-    for variant in ("fixed", "trained"):
-        if all(r.get("drifting", False) for r in m[variant]):
-            match.append(np.inf)  # no run of this variant reached a fixed point: nothing supports the claim
+    if not settled:
+        match.append(np.inf)  # no run reached a fixed point: nothing supports the claim
     mismatch = [z for r in runs for z in r["z_features"][far]] + [abs(r["z_x2"][at][0]) for r in m["fixed"]]
     return decide_z(match=match, mismatch=mismatch, z_max=z_max)
 
@@ -144,7 +144,8 @@ def result_from(m, t_claim=K) -> CheckResult:
             f"{_fmt(tr['z_x2'])} (trained a = {tr['a']:.3f}). z of <E>: a fixed {_fmt(f0['z_energy'])}, "
             f"a trained {_fmt(tr['z_energy'])}"
             + (f"; readout phase still drifting (no fixed point, not scored for the t = k match) in "
-               f"{sum(r.get('drifting', False) for r in m['fixed'] + m['trained'])} run(s): " + m["phase2_warnings"][0][:200] if m["phase2_warnings"] else ""))
+               f"{sum(r.get('drifting', False) for r in m['fixed'] + m['trained'])} run(s): "
+               + " | ".join(w[:170] for w in m["phase2_warnings"]) if m["phase2_warnings"] else ""))
     return make_result(
         __name__,
         prediction=(f"readout features: max|z| <= {Z_MAX:g} at t = {t_claim}, > {Z_MAX:g} at t = 0 and t >= 4k; "

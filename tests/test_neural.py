@@ -188,7 +188,9 @@ def test_readout_verdict_rules_on_hand_made_numbers():
     drifting = dict(run([80, 16, 5.6, 8, 11, 14], [-160, -40, 29, 90, 110, 120]), drifting=True)
     assert chk.evaluate({"fixed": good["fixed"] + [drifting], "trained": good["trained"]})[0]
     assert not chk.evaluate({"fixed": good["fixed"] + [dict(drifting, drifting=False)], "trained": good["trained"]})[0]
-    # ... but still for the mismatch at t >= 4k, and a variant with no settled run fails
+    # ... but still for the mismatch at t >= 4k; one settled run suffices, none fails
     assert not chk.evaluate({"fixed": good["fixed"] + [dict(drifting, z_features=np.array([80, 16, 1, 8, 4, 14.]))],
                              "trained": good["trained"]})[0]
-    assert not chk.evaluate({"fixed": [dict(good["fixed"][0], drifting=True)], "trained": good["trained"]})[0]
+    assert chk.evaluate({"fixed": [dict(good["fixed"][0], drifting=True)], "trained": good["trained"]})[0]
+    assert not chk.evaluate({"fixed": [dict(good["fixed"][0], drifting=True)],
+                             "trained": [dict(good["trained"][0], drifting=True)]})[0]
