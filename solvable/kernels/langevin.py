@@ -3,7 +3,8 @@ r"""Numba Langevin kernels for the Gaussian energy :math:`E(x)=\tfrac12x^\top Jx
 The unadjusted Langevin (ULA) proposal
 :math:`y = x-\eta\nabla E(x)+\sqrt{2\eta}\,\xi` is one function, :func:`ula_proposal`;
 MALA is the same proposal followed by the Metropolis-Hastings correction
-(:func:`mala_log_accept`), so the two samplers share the drift and the noise.
+(:func:`mala_log_accept`, which for this quadratic energy needs only the squared gradient
+norms), so the two samplers share the drift and the noise.
 Each chain draws only from its own xoshiro stream.
 
 Speed (see ``docs/performance.md``): the cost of a step is one matrix-vector product
