@@ -84,11 +84,15 @@ def rate(x: float, unit: str) -> str:
 # --------------------------------------------------------------------------------------
 # timing
 # --------------------------------------------------------------------------------------
-def paired(contenders: dict, *, reps: int, clock=time.thread_time, warmup: bool = True) -> dict:
+def paired(contenders: dict, *, reps: int, clock=time.thread_time, warmup: bool = True, settle: float = 0.0) -> dict:
     """Time each callable ``reps`` times, alternating them; {name: array of seconds}.
 
     The order rotates every round so that no contender always runs right after the
     same neighbour. ``warmup`` runs each once first (compilation, page faults).
+    ``settle`` (seconds) is slept, untimed, before each call: for multi-threaded wall-clock
+    rounds, where OpenBLAS's threads keep spinning for a while after a product and take
+    the cores from the next contender (measured: Langevin on 2 threads 0.40 of the 2-thread
+    GEMM bound right after a product, 2.0x its 1-thread speed when timed alone).
     """
     names = list(contenders)
     if warmup:
@@ -98,6 +102,8 @@ def paired(contenders: dict, *, reps: int, clock=time.thread_time, warmup: bool 
     for r in range(reps):
         k = r % len(names)
         for name in names[k:] + names[:k]:
+            if settle:
+                time.sleep(settle)
             t0 = clock()
             contenders[name]()
             out[name].append(clock() - t0)

@@ -120,7 +120,7 @@ def run(quick: bool = False) -> list[Row]:
         for d in (64, 256):
             k = max(20, int(flops / (2 * n * d * d)))
             with threads(nt):
-                t = paired(contenders(d, n, k, with_normals=False), reps=reps, clock=time.perf_counter)
+                t = paired(contenders(d, n, k, with_normals=False), reps=reps, clock=time.perf_counter, settle=0.25)
             for m in ("ULA", "MALA"):
                 r, sp = ratio(t, "GEMM", m)
                 rows.append(Row(FAMILY, f"{m}, d={d}, {n} chains, {nt} threads", "", f"GEMM bound, {nt} threads",
