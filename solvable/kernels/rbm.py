@@ -152,30 +152,21 @@ def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
         _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
 
 
-@jit
-def _bernoulli_logits_row(p, s):
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    for j in range(p.shape[0]):
-        u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
-        p[j] = 1.0 if bits_to_uniform(u) < sigmoid(p[j]) else 0.0
-    s[0] = s0
-    s[1] = s1
-    s[2] = s2
-    s[3] = s3
-
-
 @pjit
 def bernoulli_inplace(P, states):
-    """Replace every pre-activation ``P[c, j]`` by a draw of Bern(sigma(P[c, j])), row c from stream c."""
+    """Replace every pre-activation ``P[c, j]`` by a draw of Bern(sigma(P[c, j])), row c from stream c
+    (:func:`draw_logits` with a zero bias: p + 0.0 is p, so the same bits)."""
+    zero = np.zeros(P.shape[1])
     for c in prange(P.shape[0]):
-        _bernoulli_logits_row(P[c], states[c])
+        draw_logits(P[c], zero, states[c])
 
 
 @jit
 def bernoulli_inplace_serial(P, states):
     """:func:`bernoulli_inplace` on one thread (same bits)."""
+    zero = np.zeros(P.shape[1])
     for c in range(P.shape[0]):
-        _bernoulli_logits_row(P[c], states[c])
+        draw_logits(P[c], zero, states[c])
 
 
 @jit
