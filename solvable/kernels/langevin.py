@@ -93,21 +93,25 @@ def gradients(J, h, X, G):
 
 @jit
 def squared_norm(g):
-    """sum_i g_i^2 in four fused multiply-add lanes (lane l takes i = l, l + 4, ... in order, then
-    (l0 + l1) + (l2 + l3)): a fixed order, and a quarter of the latency of one accumulator."""
+    """sum_i g_i^2 in eight fused multiply-add lanes (lane l takes i = l, l + 8, ... in order, then a
+    fixed pairwise tree): a fixed order, and an eighth of the latency of one accumulator."""
     d = g.shape[0]
-    a0 = a1 = a2 = a3 = 0.0
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     i = 0
-    while i + 4 <= d:
+    while i + 8 <= d:
         a0 = fma(g[i], g[i], a0)
         a1 = fma(g[i + 1], g[i + 1], a1)
         a2 = fma(g[i + 2], g[i + 2], a2)
         a3 = fma(g[i + 3], g[i + 3], a3)
-        i += 4
+        a4 = fma(g[i + 4], g[i + 4], a4)
+        a5 = fma(g[i + 5], g[i + 5], a5)
+        a6 = fma(g[i + 6], g[i + 6], a6)
+        a7 = fma(g[i + 7], g[i + 7], a7)
+        i += 8
     while i < d:
         a0 = fma(g[i], g[i], a0)
         i += 1
-    return (a0 + a1) + (a2 + a3)
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
 @jit
@@ -197,7 +201,10 @@ def _run_block(J, h, Xb, n_steps, step, mala, states, diverged, accepted):
         return
     # ULA: every live chain moves, so the proposals' matrix becomes the state (swap, no copy);
     # a stopped chain's row is carried over
-    cur = Xb.copy()
+    cur = np.empty((m, d))
+    for b in range(m):
+        for i in range(d):
+            cur[b, i] = Xb[b, i]
     nxt = Y
     for t in range(n_steps):
         if n_live == 0:
@@ -212,7 +219,9 @@ def _run_block(J, h, Xb, n_steps, step, mala, states, diverged, accepted):
                 n_live -= 1
         gradients(J, h, nxt, Gx)
         cur, nxt = nxt, cur
-    Xb[:] = cur
+    for b in range(m):
+        for i in range(d):
+            Xb[b, i] = cur[b, i]
 
 
 @pjit
