@@ -194,6 +194,7 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph, probs):
             SW[i, j] = 0.0
     for j in range(nh):
         Sb[j] = 0.0
+    keep = probs.shape[0] > 0
     idx = np.empty(nv, dtype=np.int64)  # units that are on (branch-free loops, see gibbs_chain)
     for r in range(n):
         m = 0
@@ -217,7 +218,6 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph, probs):
                 ph[j] += xi * W[i, j]
             k += 1
         wr = w0 if w.shape[0] == 0 else w[r]
-        keep = probs.shape[0] > 0
         for j in range(nh):
             sj = sigmoid(ph[j] + b[j])
             if keep:
