@@ -14,7 +14,9 @@ import fractions
 import functools
 import numbers
 
-#: The dynamics of :mod:`solvable.bernoulli` (same names and time units).
+#: The dynamics of :mod:`solvable.bernoulli` (same names and time units). Written out rather than
+#: imported from :mod:`solvable.kernels.spins`, which would load Numba with the symbolic layer;
+#: ``tests/test_symbolic.py`` checks that the two tuples agree.
 BERNOULLI_DYNAMICS = (
     "glauber",
     "random-heat-bath",

@@ -387,3 +387,7 @@ def test_import_does_not_load_sympy():
     code = "import sys, solvable.symbolic, solvable.testing; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_symbolic_dynamics_names_are_the_bernoulli_ones():
+    assert S.BERNOULLI_DYNAMICS == tuple(bernoulli.DYNAMICS)
