@@ -3,7 +3,7 @@
 Every chain owns a xoshiro256** state (four uint64 words, Blackman & Vigna 2018),
 seeded from ``numpy.random.SeedSequence(seed).generate_state``. A chain draws only
 from its own stream, so results are bit-identical whatever the number of threads
-or the order in which ``prange`` schedules chains.
+or the way the chains are split across threads.
 """
 import numpy as np
 

@@ -9,7 +9,7 @@ Each chain draws only from its own xoshiro stream.
 
 Speed (see ``docs/performance.md``): the cost of a step is one matrix-vector product
 per chain (2 d^2 flops) plus d normal draws. Chains are processed in blocks
-(``prange`` over blocks), and :func:`gradients` computes the products of a whole block
+(blocks of chains, split across threads by :func:`~solvable.kernels._jit.over_chains`), and :func:`gradients` computes the products of a whole block
 in "axpy" form -- row j of J times x_j added to g with an explicit fused multiply-add,
 i innermost -- which LLVM vectorises without fastmath, while every entry is still summed
 in the order j = 0, 1, ..., d-1 of the dot product. So the bits of a chain depend neither on
@@ -18,7 +18,7 @@ with the stream state kept in registers (:func:`solvable.kernels._rng.fill_norma
 """
 import numpy as np
 
-from ._jit import fma, jit, pjit, prange
+from ._jit import fma, jit, over_chains
 from ._rng import fill_normal, uniform
 
 #: |x| above this is reported as a divergence (well before float overflow)
@@ -28,6 +28,9 @@ BLOCK = 16
 #: from this dimension on, :func:`gradients` takes two chains per pass over a group of rows of J
 #: (with fused multiply-adds: d = 64 0.93 vs 0.81 of BLAS, d = 256 1.2-1.4 vs 0.75-0.9, paired)
 PAIR_MIN_D = 16
+#: below this many multiply-adds (chains x steps x d^2) a call runs on the calling thread: handing
+#: a slice to another thread costs ~50 us (issue 14), about 2^17 of these at d = 4
+SERIAL_WORK = 2**20
 
 
 @jit
@@ -224,9 +227,19 @@ def _run_block(J, h, Xb, n_steps, step, mala, states, diverged, accepted):
             Xb[b, i] = cur[b, i]
 
 
-@pjit
+@jit
+def run_chains_serial(J, h, X, n_steps, step, mala, states, diverged, accepted):
+    """:func:`run_chains` on the calling thread: the chains in blocks of :func:`_block_size`."""
+    n = X.shape[0]
+    B = _block_size(n)
+    for c0 in range(0, n, B):
+        c1 = min(n, c0 + B)
+        _run_block(J, h, X[c0:c1], n_steps, step, mala, states[c0:c1], diverged[c0:c1], accepted[c0:c1])
+
+
 def run_chains(J, h, X, n_steps, step, mala, states, diverged, accepted):
-    """Advance every row of X (in place) by ``n_steps`` ULA or MALA steps.
+    """Advance every row of X (in place) by ``n_steps`` ULA or MALA steps, chains split across
+    Numba's thread count (:func:`~solvable.kernels._jit.over_chains` over :func:`run_chains_serial`).
 
     ``J`` must be exactly symmetric (the public wrapper symmetrises it).
     ``diverged[c]`` is set to the 1-based step at which chain c left |x| < OVERFLOW
@@ -235,10 +248,8 @@ def run_chains(J, h, X, n_steps, step, mala, states, diverged, accepted):
     only when the log ratio is negative) one uniform -- the same whatever the block
     size or the number of threads.
     """
-    n = X.shape[0]
-    B = _block_size(n)
-    n_blocks = (n + B - 1) // B
-    for blk in prange(n_blocks):
-        c0 = blk * B
-        c1 = min(n, c0 + B)
-        _run_block(J, h, X[c0:c1], n_steps, step, mala, states[c0:c1], diverged[c0:c1], accepted[c0:c1])
+    args = (J, h, X, n_steps, step, mala, states, diverged, accepted)
+    if X.shape[0] * n_steps * X.shape[1] ** 2 < SERIAL_WORK:
+        run_chains_serial(*args)
+    else:
+        over_chains(run_chains_serial, args, (2, 6, 7, 8), X.shape[0])

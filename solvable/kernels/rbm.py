@@ -7,7 +7,7 @@ One *sweep* is :math:`h \sim \mathrm{Bern}(\sigma(b + W^\top v))` followed by
 Two implementations of the same sweep, drawing the same random numbers in the
 same order (per chain: ``n_h`` uniforms for ``h``, then ``n_v`` for ``v``):
 
-* :func:`gibbs_fused` -- one Numba kernel, parallel over chains, the
+* :func:`gibbs_fused` -- one Numba kernel, chains split across threads, the
   pre-activations summed in a loop that skips the zero units;
 * :func:`bernoulli_inplace` -- the sampling half only; the caller computes the
   pre-activations of all chains at once with a BLAS matrix product
@@ -20,7 +20,7 @@ stream, so both are bit-identical whatever the number of threads.
 """
 import numpy as np
 
-from ._jit import jit, pjit, prange
+from ._jit import jit, over_chains
 from ._rng import bits_to_uniform, xoshiro_step
 
 
@@ -106,22 +106,21 @@ def gibbs_chain(v, h, W, Wt, a, b, n_sweeps, s):
         half_step(h, Wt, a, v, idx, s)
 
 
-@pjit
+@jit
+def gibbs_fused_serial(V, H, W, Wt, a, b, n_sweeps, states):
+    """:func:`gibbs_fused` on the calling thread (same bits): for small work, where waking
+    threads costs more than it saves."""
+    for c in range(V.shape[0]):
+        gibbs_chain(V[c], H[c], W, Wt, a, b, n_sweeps, states[c])
+
+
 def gibbs_fused(V, H, W, Wt, a, b, n_sweeps, states):
-    """Advance every chain (row of ``V``, in place) by ``n_sweeps`` sweeps, chains in parallel.
+    """Advance every chain (row of ``V``, in place) by ``n_sweeps`` sweeps, chains split across
+    threads (:func:`~solvable.kernels._jit.over_chains` over :func:`gibbs_fused_serial`).
 
     ``H`` (n_chains, n_h) is scratch space; on return it holds the last hidden sample.
     """
-    for c in prange(V.shape[0]):
-        gibbs_chain(V[c], H[c], W, Wt, a, b, n_sweeps, states[c])
-
-
-@jit
-def gibbs_fused_serial(V, H, W, Wt, a, b, n_sweeps, states):
-    """:func:`gibbs_fused` on one thread (same bits): for small work, where a parallel
-    region costs more than it saves."""
-    for c in range(V.shape[0]):
-        gibbs_chain(V[c], H[c], W, Wt, a, b, n_sweeps, states[c])
+    over_chains(gibbs_fused_serial, (V, H, W, Wt, a, b, n_sweeps, states), (0, 1, 7), V.shape[0])
 
 
 @jit
@@ -136,15 +135,6 @@ def _chain_from_probs(v, h, p, W, Wt, a, b, n_sweeps, s):
         half_step(h, Wt, a, v, idx, s)
 
 
-@pjit
-def gibbs_from_probs(V, H, P, W, Wt, a, b, n_sweeps, states):
-    """:func:`gibbs_fused` whose first hidden half-step draws from the given probabilities
-    ``P`` (n_chains, n_h) instead of sigma(b + W^T v): scikit-learn's PCD order (issue 14).
-    The draws are the same in number and order as in a full sweep (n_h uniforms, then n_v)."""
-    for c in prange(V.shape[0]):
-        _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
-
-
 @jit
 def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
     """:func:`gibbs_from_probs` on one thread (same bits)."""
@@ -152,21 +142,27 @@ def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
         _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
 
 
-@pjit
-def bernoulli_inplace(P, states):
-    """Replace every pre-activation ``P[c, j]`` by a draw of Bern(sigma(P[c, j])), row c from stream c
-    (:func:`draw_logits` with a zero bias: p + 0.0 is p, so the same bits)."""
-    zero = np.zeros(P.shape[1])
-    for c in prange(P.shape[0]):
-        draw_logits(P[c], zero, states[c])
+def gibbs_from_probs(V, H, P, W, Wt, a, b, n_sweeps, states):
+    """:func:`gibbs_fused` whose first hidden half-step draws from the given probabilities
+    ``P`` (n_chains, n_h) instead of sigma(b + W^T v): scikit-learn's PCD order (issue 14).
+    The draws are the same in number and order as in a full sweep (n_h uniforms, then n_v).
+    Chains split across threads (:func:`~solvable.kernels._jit.over_chains`)."""
+    over_chains(gibbs_from_probs_serial, (V, H, P, W, Wt, a, b, n_sweeps, states), (0, 1, 2, 8), V.shape[0])
 
 
 @jit
 def bernoulli_inplace_serial(P, states):
-    """:func:`bernoulli_inplace` on one thread (same bits)."""
+    """:func:`bernoulli_inplace` on the calling thread (same bits)."""
     zero = np.zeros(P.shape[1])
     for c in range(P.shape[0]):
         draw_logits(P[c], zero, states[c])
+
+
+def bernoulli_inplace(P, states):
+    """Replace every pre-activation ``P[c, j]`` by a draw of Bern(sigma(P[c, j])), row c from stream c
+    (:func:`draw_logits` with a zero bias: p + 0.0 is p, so the same bits); rows split across
+    threads (:func:`~solvable.kernels._jit.over_chains`)."""
+    over_chains(bernoulli_inplace_serial, (P, states), (0, 1), P.shape[0])
 
 
 @jit

@@ -4,8 +4,8 @@ r"""Numba kernels for binary spins :math:`s\in\{-1,+1\}^n`, energy
 Two families, no validation here (the public wrappers in :mod:`solvable.ising` and
 :mod:`solvable.bernoulli` validate):
 
-**Chains** (:func:`run_chain` for one chain; :func:`run_chains` runs all of them in
-parallel with ``prange``, :func:`run_chains_serial` on one thread for small jobs; chain
+**Chains** (:func:`run_chain` for one chain; :func:`run_chains` runs all of them split
+across threads by :func:`~solvable.kernels._jit.over_chains`, :func:`run_chains_serial` on one thread for small jobs; chain
 ``c`` draws only from its own xoshiro stream ``states[c]``, so the bits depend neither on
 the thread count nor on the driver). Couplings are neighbour lists in CSR form ``(indptr, indices, weights)``: the
 neighbours of site i are ``indices[indptr[i]:indptr[i+1]]`` with couplings ``weights``.
@@ -42,7 +42,7 @@ flip with probability :math:`\min(1, e^{-2s_iH_i})` (theory.md section 5.1).
 """
 import numpy as np
 
-from ._jit import jit, pjit, prange
+from ._jit import jit, over_chains
 from ._rng import bits_to_uniform, randint, uniform, xoshiro_step
 
 DYNAMICS = (
@@ -280,23 +280,10 @@ def _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, c
     _random_scan(x, H, indptr, indices, weights, stride, n_steps, code == RANDOM_MET, states[c])
 
 
-@pjit
-def _random_scan_parallel(spins, fields, indptr, indices, weights, h, n_steps, code, states):
-    for c in prange(spins.shape[0]):
-        # prange's index is unsigned: cast, so that the chain function is compiled once for both drivers
-        _random_scan_chain(np.int64(c), spins, fields, indptr, indices, weights, h, n_steps, code, states)
-
-
 @jit
 def _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states):
     for c in range(spins.shape[0]):
         _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, code, states)
-
-
-@pjit
-def _any_parallel(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    for c in prange(spins.shape[0]):
-        run_chain(np.int64(c), spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
 
 
 @jit
@@ -306,22 +293,22 @@ def _any_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, cod
 
 
 def run_chains(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """:func:`run_chain` for every chain, in parallel over chains (``prange``).
+    """:func:`run_chain` for every chain, chains split across Numba's thread count
+    (:func:`~solvable.kernels._jit.over_chains` over :func:`run_chains_serial`; same bits).
+    """
+    over_chains(run_chains_serial, (spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states),
+                (0, 1, 2, 10), spins.shape[0])
+
+
+def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """:func:`run_chains` on the calling thread: the same bits, without the cost of waking threads
+    for small jobs (training loops on small models).
 
     A Python-level dispatch on ``code`` (call it from Python, not from jitted code): the
     random-scan codes go to a kernel that contains only the random-scan loops, so a
     process that uses one family of dynamics compiles only that one (issue 14: cold
     compilation). Same bits either way.
     """
-    if code == RANDOM_HB or code == RANDOM_MET:
-        _random_scan_parallel(spins, fields, indptr, indices, weights, h, n_steps, code, states)
-    else:
-        _any_parallel(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
-
-
-def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """:func:`run_chains` on one thread: the same bits, without the cost of waking threads
-    for small jobs (training loops on small models). Python-level dispatch, as run_chains."""
     if code == RANDOM_HB or code == RANDOM_MET:
         _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states)
     else:
@@ -488,16 +475,18 @@ def random_scan_step(p, out, J, h, n, metropolis, H, rows):
     for b in range(out.shape[0]):
         out[b] = 0.0
     w = 1.0 / n
+    accumulate = not _runtime_false(n)  # a run-time True: apply_row compiled once, as in sweep
     for i in range(n):
-        apply_row(p, out, i, n, metropolis, True, w, _row_of(J, h, i, n, metropolis, H, rows))
+        apply_row(p, out, i, n, metropolis, accumulate, w, _row_of(J, h, i, n, metropolis, H, rows))
 
 
 @jit
 def sweep(p, J, h, n, H, rows):
     """p <- p T_0 T_1 ... T_{n-1} (heat bath, in place)."""
     metropolis = _runtime_false(n)
+    accumulate = _runtime_false(n)  # (a literal False would compile apply_row a second time)
     for i in range(n):
-        apply_row(p, p, i, n, metropolis, False, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
+        apply_row(p, p, i, n, metropolis, accumulate, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
 
 
 @jit
