@@ -18,9 +18,6 @@ _OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 
 #: decorator for serial kernels
 jit = numba.njit(**_OPTIONS)
-#: decorator for tiny helpers (the random stream's arithmetic) inlined into every caller at Numba's IR
-#: level: no separate compilation per helper
-ijit = numba.njit(inline="always", **_OPTIONS)
 
 
 def pjit(func):

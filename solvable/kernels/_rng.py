@@ -7,7 +7,7 @@ or the way the chains are split across threads.
 """
 import numpy as np
 
-from ._jit import ijit, jit
+from ._jit import jit
 
 _U11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
@@ -30,7 +30,7 @@ def chain_states(seed, n_chains, *, stream=0):
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-@ijit
+@jit
 def _splitmix64(x):
     """One splitmix64 step: (new counter, 64 mixed bits)."""
     x = x + _GOLDEN
@@ -57,12 +57,12 @@ def _expand_key(key, n):
     return out
 
 
-@ijit
+@jit
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@ijit
+@jit
 def _xoshiro(s0, s1, s2, s3):
     """One xoshiro256** step on a state held in four scalars: (64 random bits, new state).
 
@@ -81,14 +81,14 @@ def _xoshiro(s0, s1, s2, s3):
     return result, s0, s1, s2, s3
 
 
-@ijit
+@jit
 def next_u64(s):
     """Advance the stream ``s`` (uint64[4]) and return 64 random bits."""
     result, s[0], s[1], s[2], s[3] = _xoshiro(s[0], s[1], s[2], s[3])
     return result
 
 
-@ijit
+@jit
 def _uniform_bits(u):
     """The double on [0, 1) made of the top 53 bits of the 64-bit draw ``u``."""
     return (u >> _U11) * _INV53
@@ -101,7 +101,7 @@ xoshiro_step = _xoshiro
 bits_to_uniform = _uniform_bits
 
 
-@ijit
+@jit
 def uniform(s):
     """A double uniform on [0, 1) with 53 random bits."""
     return _uniform_bits(next_u64(s))
