@@ -41,7 +41,7 @@ from .comparison import moments_vs_time
 from .errors import DivergenceError
 from .rbm_exact import (
     BACKENDS,
-    DEFAULT_BACKEND,
+    AUTO_BLAS_WEIGHTS,
     MAX_EXACT_CHAIN,
     MAX_EXACT_UNITS,
     P0S,
@@ -95,7 +95,7 @@ __all__ = [
     "BACKENDS",
     "P0S",
     "MAX_EXACT_UNITS",
-    "DEFAULT_BACKEND",
+    "AUTO_BLAS_WEIGHTS",
     "MAX_EXACT_CHAIN",
 ]
 
@@ -269,7 +269,8 @@ def train(data, *, scheme, k=1, n_hidden, lr, n_epochs, batch_size, seed=0, n_ch
     init_scale : float >= 0, standard deviation of the default initial weights ``W0``
     W0 : array (n_v, n_h) or None, initial weights (default ``init_scale`` * N(0, 1))
     a0, b0 : arrays (n_v,), (n_h,) or scalars or None, initial visible / hidden biases (default 0)
-    backend : ``"auto"``, ``"numba"`` or ``"blas"``, the block-Gibbs implementation (same law)
+    backend : ``"auto"``, ``"numba"`` or ``"blas"``, the block-Gibbs implementation (same law; auto:
+        ``"blas"`` from n_v * n_h >= AUTO_BLAS_WEIGHTS = 16384 weights, ``"numba"`` below)
     log_likelihood : ``"auto"``, ``"exact"``, ``"ais"`` or ``"none"``, how the evaluations compute
         the mean log-likelihood (auto: exact when the smaller layer has <= 20 units)
     eval_every : int >= 1 or None, epochs between evaluations (default above)
@@ -301,7 +302,7 @@ def train(data, *, scheme, k=1, n_hidden, lr, n_epochs, batch_size, seed=0, n_ch
     nh = V.integer(n_hidden, "n_hidden", low=1)
     batch_size = V.integer(batch_size, "batch_size", low=1)
     n_chains = min(batch_size, n) if n_chains is None else V.integer(n_chains, "n_chains", low=2)
-    backend = _backend(backend)
+    backend = _backend(backend, nv, nh)
     ll_method = V.choice(log_likelihood, "log_likelihood", ("auto", "exact", "ais", "none"))
     if ll_method == "auto":
         ll_method = "exact" if min(nv, nh) <= 20 else "ais"
@@ -417,7 +418,8 @@ def compare(data, W, a, b, k, *, p0="uniform", times=None, n_chains=20000, seed=
     times : list of ints >= 0 or None (default around k)
     n_chains : int >= 2
     seed : int >= 0
-    backend : ``"auto"``, ``"numba"`` or ``"blas"``
+    backend : ``"auto"`` (``"blas"`` from n_v * n_h >= AUTO_BLAS_WEIGHTS = 16384, else ``"numba"``),
+        ``"numba"`` or ``"blas"``
     """
     W, a, b = _params(W, a, b)
     nv, nh = W.shape
@@ -429,7 +431,7 @@ def compare(data, W, a, b, k, *, p0="uniform", times=None, n_chains=20000, seed=
     if times is None:
         times = sorted({0, max(k // 2, 1), k, 2 * k, 4 * k, 10 * k, 1000})
     times = [V.integer(t, "times", low=0) for t in times]
-    g = _Gibbs(n_chains, nv, nh, seed, Stream.RBM_COMPARE, _backend(backend))
+    g = _Gibbs(n_chains, nv, nh, seed, Stream.RBM_COMPARE, _backend(backend, nv, nh))
     exact = equilibrium = None
     if 2 ** (nv + nh) <= MAX_EXACT_CHAIN:
         ch = _ExactChain(nv, nh)

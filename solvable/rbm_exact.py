@@ -41,18 +41,21 @@ __all__ = [
 
 #: block-Gibbs implementations: one fused Numba kernel, or BLAS products + Numba sampling
 BACKENDS = ("numba", "blas")
-#: default backend, chosen by measurement on the 2-core development machine (ms per sweep, min of 7;
-#: chains x n_v x n_h): with 2 Numba threads, numba/blas = 1.2/1.1 (1000x10x4), 3.5/60 (500x64x64),
-#: 104/197 (200x784x500) -- BLAS threads contend with Numba's; single-threaded, 0.40/0.28, 5.4/4.0,
-#: 136/36. "blas" pays off for large layers when Numba runs on one thread.
-DEFAULT_BACKEND = "numba"
+#: ``backend="auto"``: "numba" below AUTO_BLAS_WEIGHTS weights (n_v x n_h), "blas" from there on. Measured
+#: (issue 14, 2-core machine, ms per sweep, median of 7, numba/blas; chains x n_v x n_h) since the
+#: chains are split across Python threads instead of ``prange`` (whose spinning OpenMP threads made
+#: BLAS's threads wait: 19.6 ms at 500x64x64 and 15.9 ms at 100x784x128 with the old kernels):
+#: 2 threads 0.17/0.12 (1000x10x4), 0.57/1.02 (500x64x64), 3.9/3.0 (100x784x128), 8.6/7.9
+#: (200x784x500); 1 thread 0.17/0.13, 0.69/0.64, 2.4/2.1, 11.6/8.7. The two backends draw the
+#: same law (bit-identical where the pre-activations are exact in floating point).
+AUTO_BLAS_WEIGHTS = 2**14
 #: start laws p0 of short-run chains
 P0S = ("uniform", "data-marginals")
 #: largest smaller layer that log_partition_exact enumerates by default
 MAX_EXACT_UNITS = 25
-#: chains x n_v x n_h below which a sweep runs on one thread (same bits). Measured (2 threads, loaded
-#: 2-core machine, median ms): 100x64x16 serial 0.39 vs parallel 8.0; 500x64x64 11.2 vs 9.3.
-_SERIAL_WORK = 2**20
+#: chains x n_v x n_h x sweeps below which a call runs on one thread (same bits; ~1.3 ms of work at
+#: 500x64x64): a sleeping pool thread starts its slice 0.05-0.3 ms late (2-core VM, issue 14).
+_SERIAL_WORK = 2**22
 #: rows x n_v x n_h up to which the gradient statistics (:func:`_stats`) run as one Numba pass
 #: (:func:`solvable.kernels.rbm.rb_stats`); above, a BLAS product + one Numba pass + a BLAS product
 #: (``rb_weigh``). Measured, 1 thread, us per call (one pass / BLAS+pass / the former
@@ -365,9 +368,9 @@ class Gibbs:
         st, H = self.states[:m], self.H[:m]
         if n <= 0:
             return X
-        Wt = np.ascontiguousarray(W.T)
-        small = m * W.size < _SERIAL_WORK  # a parallel region costs more than it saves
+        small = m * W.size * n < _SERIAL_WORK  # waking a thread costs more than it saves
         if self.backend == "numba":
+            Wt = np.ascontiguousarray(W.T)  # the kernel adds contiguous rows of W^T
             (_kern.gibbs_fused_serial if small else _kern.gibbs_fused)(X, H, W, Wt, a, b, int(n), st)
         else:
             draw = _kern.bernoulli_inplace_serial if small else _kern.bernoulli_inplace
@@ -375,7 +378,7 @@ class Gibbs:
                 np.matmul(X, W, out=H)
                 H += b
                 draw(H, st)
-                np.matmul(H, Wt, out=X)
+                np.matmul(H, W.T, out=X)  # BLAS reads the transpose in place (no copy of W per sweep)
                 X += a
                 draw(X, st)
         return X
@@ -388,13 +391,13 @@ class Gibbs:
         st, H = self.states[:m], self.H[:m]
         if n <= 0:
             return X
-        Wt = np.ascontiguousarray(W.T)
-        small = m * W.size < _SERIAL_WORK
+        small = m * W.size * n < _SERIAL_WORK
         if self.backend == "numba":
+            Wt = np.ascontiguousarray(W.T)
             (_kern.gibbs_from_probs_serial if small else _kern.gibbs_from_probs)(X, H, P, W, Wt, a, b, int(n), st)
             return X
         _kern.bernoulli_from_probs(P, st, H)
-        np.matmul(H, Wt, out=X)
+        np.matmul(H, W.T, out=X)
         X += a
         (_kern.bernoulli_inplace_serial if small else _kern.bernoulli_inplace)(X, st)
         return self.sweep(X, W, a, b, n - 1)
@@ -407,9 +410,13 @@ class Gibbs:
         return out
 
 
-def check_backend(backend):
+def check_backend(backend, nv, nh):
+    """The block-Gibbs backend: ``"numba"``, ``"blas"``, or for ``"auto"`` the faster of the two
+    for an n_v x n_h model (:data:`AUTO_BLAS_WEIGHTS`)."""
     backend = V.choice(backend, "backend", BACKENDS + ("auto",))
-    return DEFAULT_BACKEND if backend == "auto" else backend
+    if backend == "auto":
+        return "blas" if nv * nh >= AUTO_BLAS_WEIGHTS else "numba"
+    return backend
 
 
 def p0_probs(p0, data, nv):
@@ -442,14 +449,15 @@ def sample(W, a, b, n_sweeps, n_chains, *, v0=None, p0="uniform", seed=0, backen
     v0 : array (n_chains, n_v) or (n_v,) of 0/1 start states, or None (draws from ``p0``)
     p0 : ``"uniform"`` or an array (n_v,) of unit probabilities, the start law when ``v0`` is None
     seed : int >= 0
-    backend : ``"auto"``, ``"numba"`` or ``"blas"``
+    backend : ``"auto"`` (``"blas"`` from n_v * n_h >= AUTO_BLAS_WEIGHTS = 16384, else ``"numba"``),
+        ``"numba"`` or ``"blas"``
     """
     W, a, b = check_params(W, a, b)
     nv, nh = W.shape
     n_sweeps = V.integer(n_sweeps, "n_sweeps", low=0)
     n_chains = V.integer(n_chains, "n_chains", low=1)
     seed = V.seed(seed)
-    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend))
+    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend, nv, nh))
     if v0 is None:
         X = g.draw(p0_probs(p0, None, nv), n_chains)
     else:
@@ -535,7 +543,8 @@ def ais_log_partition(W, a, b, *, n_chains=1000, n_betas=1000, seed=0, backend="
     n_chains : int >= 2, AIS chains
     n_betas : int >= 2, inverse temperatures from 0 to 1 (linear)
     seed : int >= 0
-    backend : ``"auto"``, ``"numba"`` or ``"blas"``
+    backend : ``"auto"`` (``"blas"`` from n_v * n_h >= AUTO_BLAS_WEIGHTS = 16384, else ``"numba"``),
+        ``"numba"`` or ``"blas"``
     progress : bool, show a progress bar
     """
     W, a, b = check_params(W, a, b)
@@ -543,7 +552,7 @@ def ais_log_partition(W, a, b, *, n_chains=1000, n_betas=1000, seed=0, backend="
     n_chains = V.integer(n_chains, "n_chains", low=2)
     n_betas = V.integer(n_betas, "n_betas", low=2)
     seed = V.seed(seed)
-    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend))
+    g = Gibbs(n_chains, nv, nh, seed, Stream.RBM_SAMPLE, check_backend(backend, nv, nh))
     x0 = g.draw(sigmoid(a), n_chains)
 
     def move(p, x, s):

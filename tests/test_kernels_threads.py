@@ -66,7 +66,7 @@ def test_an_error_in_any_slice_reaches_the_caller():
 
 @pytest.mark.parametrize("mala", [False, True])
 def test_langevin_chains_on_threads_equal_one_thread(mala):
-    d, n, k = 32, 70, 20
+    d, n, k = 32, 70, 60
     assert n * k * d * d >= L.SERIAL_WORK  # the threaded path is taken
     rng = np.random.default_rng(2)
     A = rng.standard_normal((d, d))

@@ -172,6 +172,16 @@ def test_backends_agree_bit_for_bit_on_exact_arithmetic():
     assert np.mean(xs[0] == xs[1]) > 0.999
 
 
+def test_auto_backend_is_blas_for_large_layers_only():
+    assert rbm_exact.check_backend("auto", 784, 128) == "blas"
+    assert rbm_exact.check_backend("auto", 64, 64) == "numba"
+    assert rbm_exact.check_backend("auto", 128, rbm.AUTO_BLAS_WEIGHTS // 128) == "blas"
+    assert rbm_exact.check_backend("auto", 128, rbm.AUTO_BLAS_WEIGHTS // 128 - 1) == "numba"
+    assert rbm_exact.check_backend("numba", 784, 128) == "numba"
+    with pytest.raises(ValueError, match="backend"):
+        rbm_exact.check_backend("gpu", 4, 4)
+
+
 def test_serial_and_parallel_kernels_give_the_same_bits():
     W, a, b = random_rbm(9, 5, seed=13)
     Wt = np.ascontiguousarray(W.T)

@@ -28,9 +28,9 @@ BLOCK = 16
 #: from this dimension on, :func:`gradients` takes two chains per pass over a group of rows of J
 #: (with fused multiply-adds: d = 64 0.93 vs 0.81 of BLAS, d = 256 1.2-1.4 vs 0.75-0.9, paired)
 PAIR_MIN_D = 16
-#: below this many multiply-adds (chains x steps x d^2) a call runs on the calling thread: handing
-#: a slice to another thread costs ~50 us (issue 14), about 2^17 of these at d = 4
-SERIAL_WORK = 2**20
+#: below this many multiply-adds (chains x steps x d^2, ~1.5 ms) a call runs on the calling thread:
+#: a sleeping pool thread starts its slice 0.05-0.3 ms late (measured, 2-core VM; issue 14)
+SERIAL_WORK = 2**22
 
 
 @jit
