@@ -475,18 +475,16 @@ def random_scan_step(p, out, J, h, n, metropolis, H, rows):
     for b in range(out.shape[0]):
         out[b] = 0.0
     w = 1.0 / n
-    accumulate = not _runtime_false(n)  # a run-time True: apply_row compiled once, as in sweep
     for i in range(n):
-        apply_row(p, out, i, n, metropolis, accumulate, w, _row_of(J, h, i, n, metropolis, H, rows))
+        apply_row(p, out, i, n, metropolis, True, w, _row_of(J, h, i, n, metropolis, H, rows))
 
 
 @jit
 def sweep(p, J, h, n, H, rows):
     """p <- p T_0 T_1 ... T_{n-1} (heat bath, in place)."""
     metropolis = _runtime_false(n)
-    accumulate = _runtime_false(n)  # (a literal False would compile apply_row a second time)
     for i in range(n):
-        apply_row(p, p, i, n, metropolis, accumulate, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
+        apply_row(p, p, i, n, metropolis, False, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
 
 
 @jit
