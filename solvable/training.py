@@ -33,7 +33,6 @@ from tqdm.auto import tqdm
 
 from . import _validate as V
 from .errors import DivergenceError
-from .kernels.update import ascent_step
 from .seeds import Stream, generator
 
 SCHEMES = ("short-run", "cd", "pcd")
@@ -269,6 +268,10 @@ def ascent(params0, data_stats, walkers, *, lr, n_iter, seed=0, progress=True, d
     params : dict name -> final ndarray
     history : dict, ``"params"`` (name -> (n_iter + 1, ...) array) and ``"error"`` (n_iter,)
     """
+    # imported here: the generic layer imports without Numba (solvable.model: 0.12 s, 0.27 s with it);
+    # the first call in a process that has run no other kernel loads Numba and the cached kernel (~0.5 s)
+    from .kernels.update import ascent_step
+
     lr = float(lr)
     params = {name: np.array(v, dtype=float) for name, v in params0.items()}
     traj = {name: np.empty((n_iter + 1,) + v.shape) for name, v in params.items()}
