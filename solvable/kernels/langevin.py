@@ -156,7 +156,9 @@ def mala_log_accept(gx_sq, gy_sq, step):
 
 @jit
 def _block_size(n):
-    """Chains per block: BLOCK, or fewer so that there are >= 16 blocks to spread over threads."""
+    """Chains per block: BLOCK, or fewer when there are under 16 * BLOCK chains (a rule from the former
+    ``prange`` driver, which spread blocks over threads; kept because a chain's bits do not depend on
+    its block, tested in tests/test_kernels_langevin.py)."""
     return max(1, min(BLOCK, n // 16))
 
 
@@ -164,8 +166,8 @@ def _block_size(n):
 def _run_block(J, h, Xb, n_steps, step, mala, states, diverged, accepted):
     """Advance the chains of one block (rows of Xb; row b uses states[b], diverged[b], accepted[b]).
 
-    A separate serial function so that the parallel loop over blocks only calls it
-    (Numba's parfor passes leave the body alone).
+    :func:`run_chains_serial` calls it block after block; the threads of :func:`run_chains` each
+    take a contiguous slice of chains, so blocks never straddle threads.
     """
     m, d = Xb.shape
     Gx = np.empty((m, d))
