@@ -3,21 +3,115 @@
 ``cache=True`` (compiled code is written next to the sources and reused by later
 processes), ``nogil=True``, ``error_model="numpy"`` (division by zero gives inf/nan
 instead of raising inside the kernel), and **no fastmath**: MCMC kernels must give
-the same bits on every run (see the README, "Reproducibility").
+the same bits on every run (see the README, "Reproducibility"). Processes that start
+together on an empty cache compile each kernel once (:class:`SharedCache`).
 """
 import concurrent.futures
 import os
 import threading
+import time
 
 import numba
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.caching import FunctionCache
 from numba.extending import intrinsic
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here, every process compiles what it needs
+    fcntl = None
 
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 
-#: decorator for serial kernels
-jit = numba.njit(**_OPTIONS)
+#: a process waits at most this long for another one to compile a kernel, then compiles it itself
+LOCK_TIMEOUT_S = 300.0
+#: set to 0 to switch the compile lock off (e.g. a cache directory on a file system without locks)
+LOCK_ENV = "SOLVABLE_COMPILE_LOCK"
+
+
+def _lock(path):
+    """An exclusive ``flock`` on ``path`` (an open descriptor), or None when it cannot be had in time."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        except OSError:  # no locks on this file system
+            break
+    os.close(fd)
+    return None
+
+
+class SharedCache(FunctionCache):
+    """Numba's on-disk cache of one kernel, compiled once by processes that need it at the same time.
+
+    ``solvable reproduce --jobs N`` and :func:`solvable.sweep.sweep` start N worker processes on
+    one cache; on a fresh install the checks they run first often need the same kernels, and
+    every process compiled them (issue 14, cold start). On a cache miss this cache takes an
+    exclusive lock (``fcntl.flock``) on ``<kernel index>.lock`` next to the kernel's index, looks
+    in the cache again (another process may have saved the kernel while this one waited) and
+    holds the lock until the kernel is compiled and saved. A process that waits more than
+    :data:`LOCK_TIMEOUT_S` compiles on its own, as it would without the lock; where no lock can
+    be taken (no ``fcntl``, a read-only or lock-less file system, ``SOLVABLE_COMPILE_LOCK=0``)
+    nothing changes. Calls go through Numba's global compiler lock, so one process holds at most
+    one chain of these locks (a kernel and the callees it compiles), always taken caller first:
+    no cycle, no deadlock.
+    """
+
+    _held = None
+
+    def lock_path(self):
+        return os.path.join(self._cache_path, self._cache_file._index_name + ".lock")
+
+    def _release(self):
+        if self._held is not None:
+            os.close(self._held)  # closing the descriptor drops the flock
+            self._held = None
+
+    def load_overload(self, sig, target_context):
+        data = super().load_overload(sig, target_context)
+        if data is not None or not self._enabled or fcntl is None or os.environ.get(LOCK_ENV, "1") == "0":
+            return data
+        self._release()  # still held if this process's last compile of the kernel raised
+        try:
+            self._impl.locator.ensure_cache_path()
+        except OSError:
+            return None
+        fd = _lock(self.lock_path())
+        if fd is None:
+            return None
+        data = super().load_overload(sig, target_context)
+        if data is not None:
+            os.close(fd)
+            return data
+        self._held = fd  # released once the kernel is saved
+        return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        finally:
+            self._release()
+
+
+_njit = numba.njit(**_OPTIONS)
+
+
+def jit(func):
+    """Decorator for serial kernels: ``numba.njit`` with the options above and a :class:`SharedCache`."""
+    disp = _njit(func)
+    if isinstance(getattr(disp, "_cache", None), FunctionCache):  # Numba's cache=True dispatcher
+        disp._cache = SharedCache(disp.py_func)
+    return disp
 
 
 def pjit(func):

@@ -97,21 +97,18 @@ def half_step(src, M, bias, dst, idx, s):
 
 
 @jit
-def gibbs_chain(v, h, W, Wt, a, b, n_sweeps, s):
-    """``n_sweeps`` block-Gibbs sweeps of one chain (v in place, h scratch), stream ``s``:
-    h | v with W, then v | h with ``Wt`` (``W.T`` made contiguous), see :func:`half_step`."""
-    idx = np.empty(max(v.shape[0], h.shape[0]), dtype=np.int64)  # once per call, not per sweep
-    for _ in range(n_sweeps):
-        half_step(v, W, b, h, idx, s)
-        half_step(h, Wt, a, v, idx, s)
-
-
-@jit
 def gibbs_fused_serial(V, H, W, Wt, a, b, n_sweeps, states):
     """:func:`gibbs_fused` on the calling thread (same bits): for small work, where waking
-    threads costs more than it saves."""
+    threads costs more than it saves. Chain c: ``n_sweeps`` block-Gibbs sweeps (V[c] in place,
+    H[c] scratch), stream ``states[c]``: h | v with W, then v | h with ``Wt`` (``W.T`` made
+    contiguous), see :func:`half_step`. The chain loop is in this kernel, not in a per-chain
+    jitted function: each jitted level re-optimises the code below it (issue 14, cold start)."""
+    idx = np.empty(max(V.shape[1], H.shape[1]), dtype=np.int64)  # once per call, not per sweep
     for c in range(V.shape[0]):
-        gibbs_chain(V[c], H[c], W, Wt, a, b, n_sweeps, states[c])
+        v, h, s = V[c], H[c], states[c]
+        for _ in range(n_sweeps):
+            half_step(v, W, b, h, idx, s)
+            half_step(h, Wt, a, v, idx, s)
 
 
 def gibbs_fused(V, H, W, Wt, a, b, n_sweeps, states):
@@ -124,22 +121,18 @@ def gibbs_fused(V, H, W, Wt, a, b, n_sweeps, states):
 
 
 @jit
-def _chain_from_probs(v, h, p, W, Wt, a, b, n_sweeps, s):
-    """One chain: h ~ Bern(p) (hidden probabilities given, e.g. kept from the statistics of the
-    previous update), v | h with ``Wt``, then ``n_sweeps - 1`` full sweeps (:func:`gibbs_chain`)."""
-    draw_probs(h, p, s)
-    idx = np.empty(max(v.shape[0], h.shape[0]), dtype=np.int64)
-    half_step(h, Wt, a, v, idx, s)
-    for _ in range(n_sweeps - 1):
-        half_step(v, W, b, h, idx, s)
-        half_step(h, Wt, a, v, idx, s)
-
-
-@jit
 def gibbs_from_probs_serial(V, H, P, W, Wt, a, b, n_sweeps, states):
-    """:func:`gibbs_from_probs` on one thread (same bits)."""
+    """:func:`gibbs_from_probs` on one thread (same bits). Chain c: h ~ Bern(P[c]) (hidden
+    probabilities given, e.g. kept from the statistics of the previous update), v | h with
+    ``Wt``, then ``n_sweeps - 1`` full sweeps as in :func:`gibbs_fused_serial`."""
+    idx = np.empty(max(V.shape[1], H.shape[1]), dtype=np.int64)
     for c in range(V.shape[0]):
-        _chain_from_probs(V[c], H[c], P[c], W, Wt, a, b, n_sweeps, states[c])
+        v, h, s = V[c], H[c], states[c]
+        draw_probs(h, P[c], s)
+        half_step(h, Wt, a, v, idx, s)
+        for _ in range(n_sweeps - 1):
+            half_step(v, W, b, h, idx, s)
+            half_step(h, Wt, a, v, idx, s)
 
 
 def gibbs_from_probs(V, H, P, W, Wt, a, b, n_sweeps, states):
@@ -191,7 +184,7 @@ def rb_stats(V, W, b, w, w0, SW, Sa, Sb, ph, probs):
     for j in range(nh):
         Sb[j] = 0.0
     keep = probs.shape[0] > 0
-    idx = np.empty(nv, dtype=np.int64)  # units that are on (branch-free loops, see gibbs_chain)
+    idx = np.empty(nv, dtype=np.int64)  # units that are on (branch-free loops, see half_step)
     for r in range(n):
         m = 0
         for i in range(nv):

@@ -4,7 +4,7 @@ r"""Numba kernels for binary spins :math:`s\in\{-1,+1\}^n`, energy
 Two families, no validation here (the public wrappers in :mod:`solvable.ising` and
 :mod:`solvable.bernoulli` validate):
 
-**Chains** (:func:`run_chain` for one chain; :func:`run_chains` runs all of them split
+**Chains** (:func:`run_chains` runs all of them split
 across threads by :func:`~solvable.kernels._jit.over_chains`, :func:`run_chains_serial` on one thread for small jobs; chain
 ``c`` draws only from its own xoshiro stream ``states[c]``, so the bits depend neither on
 the thread count nor on the driver). Couplings are neighbour lists in CSR form ``(indptr, indices, weights)``: the
@@ -151,36 +151,6 @@ def _heat_bath_site(i, x, H, indptr, indices, weights, stride, s):
 
 
 @jit
-def _random_scan(x, H, indptr, indices, weights, stride, n_steps, metropolis, s):
-    """``n_steps`` random-site heat-bath (or Metropolis) updates of one chain.
-
-    The draws of :func:`randint` / :func:`uniform` in the same order (site, then the
-    acceptance uniform; Metropolis draws it only when dE > 0). The loop is written once
-    per field update (CSR lists or dense rows, decided here once per call: a branch in
-    the flip itself cost 15% on the lattice). Heat bath keeps the stream in four scalars
-    for the whole loop and writes it back at the end (1.7x faster than a store-to-load
-    round trip through ``s`` per draw); for Metropolis, whose second draw is rare, that
-    was slower (register pressure around ``exp``) and the stream stays in ``s``.
-    Same bits whatever the route.
-    """
-    if metropolis:
-        if stride > 0:
-            _metropolis_dense(x, H, weights, n_steps, s)
-        else:
-            _metropolis_csr(x, H, indptr, indices, weights, n_steps, s)
-        return
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    if stride > 0:
-        s0, s1, s2, s3 = _heat_bath_dense(x, H, weights, n_steps, s0, s1, s2, s3)
-    else:
-        s0, s1, s2, s3 = _heat_bath_csr(x, H, indptr, indices, weights, n_steps, s0, s1, s2, s3)
-    s[0] = s0
-    s[1] = s1
-    s[2] = s2
-    s[3] = s3
-
-
-@jit
 def _heat_bath_draw(x, H, n, s0, s1, s2, s3):
     """(site, flip?, new state): a uniform site and its heat-bath draw."""
     u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
@@ -229,71 +199,85 @@ def _metropolis_dense(x, H, weights, n_steps, s):
 
 
 @jit
-def run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """Advance chain c (row c of ``spins``, int8, in place) by the dynamics ``code``.
+def _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states):
+    """``n_steps`` random-site heat-bath (code 1) or Metropolis (code 2) updates of every chain.
 
-    ``n_steps`` counts single-site updates (codes 1, 2), sweeps (3) or parallel steps
-    (4, 5); ``t`` is the continuous time of code 0 (exponential clock of total rate n:
-    waiting times Exp(n), a heat-bath update at a uniform site at each tick).
-    ``fields`` (float64) and ``buf`` (int8, shaped like ``spins`` for the parallel
-    codes) are scratch; chain c draws only from ``states[c]``.
+    Per chain the draws of :func:`randint` / :func:`uniform` come in the same order (site, then the
+    acceptance uniform; Metropolis draws it only when dE > 0). The loop is written once per field
+    update (CSR lists or dense rows, decided once per call: a branch in the flip itself cost 15% on
+    the lattice). Heat bath keeps the stream in four scalars for the whole loop and writes it back
+    at the end (1.7x faster than a store-to-load round trip through ``s`` per draw); for
+    Metropolis, whose second draw is rare, that was slower (register pressure around ``exp``) and
+    the stream stays in ``s``. Same bits whatever the route.
     """
     n = spins.shape[1]
-    s = states[c]
-    x = spins[c]
-    H = fields[c]
-    _fields(x, H, indptr, indices, weights, h)
     stride = dense_stride(indptr, indices, n)
-    if code == GLAUBER:
-        clock = 0.0
-        while True:
-            clock += -np.log(1.0 - uniform(s)) / n
-            if clock > t:
-                break
-            _heat_bath_site(randint(s, n), x, H, indptr, indices, weights, stride, s)
-    elif code == RANDOM_HB or code == RANDOM_MET:
-        _random_scan(x, H, indptr, indices, weights, stride, n_steps, code == RANDOM_MET, s)
-    elif code == SEQ_HB:
-        for _ in range(n_steps):
-            for i in range(n):
-                _heat_bath_site(i, x, H, indptr, indices, weights, stride, s)
-    else:
-        y = buf[c]
-        for _ in range(n_steps):
-            for i in range(n):
-                if code == PAR_HB:
-                    y[i] = _heat_bath_value(H[i], s)
-                else:
-                    y[i] = -x[i] if _metropolis_flips(x[i], H[i], s) else x[i]
-            for i in range(n):
-                if y[i] != x[i]:
-                    _flip_any(i, x, H, indptr, indices, weights, stride)
-
-
-@jit
-def _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, code, states):
-    """:func:`run_chain` for the random-scan codes only (1, 2): the same bits, less to compile."""
-    x = spins[c]
-    H = fields[c]
-    _fields(x, H, indptr, indices, weights, h)
-    stride = dense_stride(indptr, indices, spins.shape[1])
-    _random_scan(x, H, indptr, indices, weights, stride, n_steps, code == RANDOM_MET, states[c])
-
-
-@jit
-def _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states):
+    metropolis = code == RANDOM_MET
     for c in range(spins.shape[0]):
-        _random_scan_chain(c, spins, fields, indptr, indices, weights, h, n_steps, code, states)
+        x = spins[c]
+        H = fields[c]
+        s = states[c]
+        _fields(x, H, indptr, indices, weights, h)
+        if metropolis:
+            if stride > 0:
+                _metropolis_dense(x, H, weights, n_steps, s)
+            else:
+                _metropolis_csr(x, H, indptr, indices, weights, n_steps, s)
+            continue
+        s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+        if stride > 0:
+            s0, s1, s2, s3 = _heat_bath_dense(x, H, weights, n_steps, s0, s1, s2, s3)
+        else:
+            s0, s1, s2, s3 = _heat_bath_csr(x, H, indptr, indices, weights, n_steps, s0, s1, s2, s3)
+        s[0] = s0
+        s[1] = s1
+        s[2] = s2
+        s[3] = s3
 
 
 @jit
-def _any_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+def _other_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
+    """Every chain (row c of ``spins``, int8, in place) advanced by the dynamics ``code`` 0, 3, 4 or 5.
+
+    ``n_steps`` counts sweeps (3) or parallel steps (4, 5); ``t`` is the continuous time of
+    code 0 (exponential clock of total rate n: waiting times Exp(n), a heat-bath update at a
+    uniform site at each tick). ``fields`` (float64) and ``buf`` (int8, shaped like ``spins``
+    for the parallel codes) are scratch; chain c draws only from ``states[c]``.
+    """
+    n = spins.shape[1]
+    stride = dense_stride(indptr, indices, n)
     for c in range(spins.shape[0]):
-        run_chain(c, spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+        s = states[c]
+        x = spins[c]
+        H = fields[c]
+        _fields(x, H, indptr, indices, weights, h)
+        if code == GLAUBER:
+            clock = 0.0
+            while True:
+                clock += -np.log(1.0 - uniform(s)) / n
+                if clock > t:
+                    break
+                _heat_bath_site(randint(s, n), x, H, indptr, indices, weights, stride, s)
+        elif code == SEQ_HB:
+            for _ in range(n_steps):
+                for i in range(n):
+                    _heat_bath_site(i, x, H, indptr, indices, weights, stride, s)
+        else:
+            y = buf[c]
+            for _ in range(n_steps):
+                for i in range(n):
+                    if code == PAR_HB:
+                        y[i] = _heat_bath_value(H[i], s)
+                    else:
+                        y[i] = -x[i] if _metropolis_flips(x[i], H[i], s) else x[i]
+                for i in range(n):
+                    if y[i] != x[i]:
+                        _flip_any(i, x, H, indptr, indices, weights, stride)
 
 
 def run_chains(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states):
-    """:func:`run_chain` for every chain, chains split across Numba's thread count
+    """Advance every chain by the dynamics ``code`` (codes 1, 2: ``n_steps`` single-site updates;
+    3: sweeps; 4, 5: parallel steps; 0: continuous time ``t``), chains split across Numba's thread count
     (:func:`~solvable.kernels._jit.over_chains` over :func:`run_chains_serial`; same bits).
     """
     over_chains(run_chains_serial, (spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states),
@@ -305,14 +289,15 @@ def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, 
     for small jobs (training loops on small models).
 
     A Python-level dispatch on ``code`` (call it from Python, not from jitted code): the
-    random-scan codes go to a kernel that contains only the random-scan loops, so a
-    process that uses one family of dynamics compiles only that one (issue 14: cold
-    compilation). Same bits either way.
+    random-scan codes go to a kernel that contains only the random-scan loops, the others to
+    a second one, so a process that uses one family of dynamics compiles only that one. Each
+    kernel loops over the chains itself: every jitted level re-optimises and re-emits the code
+    of all the functions below it (issue 14: cold compilation). Same bits either way.
     """
     if code == RANDOM_HB or code == RANDOM_MET:
         _random_scan_serial(spins, fields, indptr, indices, weights, h, n_steps, code, states)
     else:
-        _any_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
+        _other_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, t, code, states)
 
 
 # ======================================================================================
@@ -461,15 +446,6 @@ def _row_of(J, h, i, n, metropolis, H, rows):
 
 
 @jit
-def _runtime_false(n):
-    """False (n >= 0), typed as a run-time bool rather than the literal ``False``: a literal argument
-    makes Numba compile a separate specialisation of the callee (apply_row, site_row,
-    fill_rows, _row_of, random_scan_step were each compiled twice in one
-    ``reproduce --quick``), while the row functions are called with a run-time flag elsewhere."""
-    return n < 0
-
-
-@jit
 def random_scan_step(p, out, J, h, n, metropolis, H, rows):
     """out = p T_rs, T_rs = (1/n) sum_i T_i (one update at a uniformly random site)."""
     for b in range(out.shape[0]):
@@ -477,56 +453,6 @@ def random_scan_step(p, out, J, h, n, metropolis, H, rows):
     w = 1.0 / n
     for i in range(n):
         apply_row(p, out, i, n, metropolis, True, w, _row_of(J, h, i, n, metropolis, H, rows))
-
-
-@jit
-def sweep(p, J, h, n, H, rows):
-    """p <- p T_0 T_1 ... T_{n-1} (heat bath, in place)."""
-    metropolis = _runtime_false(n)
-    for i in range(n):
-        apply_row(p, p, i, n, metropolis, False, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
-
-
-@jit
-def parallel_step(p, out, J, h, n, metropolis, P, Hs):
-    r"""out = p T_par: every spin updated from the old state s, independently.
-
-    :math:`T(s,s')=\prod_i\pi_i(s'_i\mid s)`; for each source state the product over
-    target states is built by doubling over the bits (O(2^n)), so a step costs O(4^n).
-    """
-    N = 1 << n
-    for b in range(N):
-        out[b] = 0.0
-    for b in range(N):
-        pb = p[b]
-        if pb == 0.0:
-            continue
-        for i in range(n):
-            acc = h[i]
-            for j in range(n):
-                acc += J[i, j] * (1.0 if (b >> j) & 1 else -1.0)
-            Hs[i] = acc
-        P[0] = pb
-        for i in range(n):
-            size = 1 << i
-            Hi = Hs[i]
-            if metropolis:
-                if (b >> i) & 1:  # s_i = +1 stays +1 unless it flips
-                    flip = np.exp(-2.0 * Hi) if Hi > 0.0 else 1.0
-                    up = 1.0 - flip
-                    down = flip
-                else:
-                    flip = np.exp(2.0 * Hi) if Hi < 0.0 else 1.0
-                    up = flip
-                    down = 1.0 - flip
-            else:
-                up = 0.5 * (1.0 + np.tanh(Hi))
-                down = 0.5 * (1.0 - np.tanh(Hi))
-            for a in range(size):
-                P[size + a] = P[a] * up
-                P[a] *= down
-        for a in range(N):
-            out[a] += P[a]
 
 
 @jit
@@ -541,17 +467,58 @@ def _evolve_random_scan(p, J, h, n, n_steps, metropolis, out, H, rows):
 
 @jit
 def _evolve_sweeps(p, J, h, n, n_steps, metropolis, H, rows):
+    """p <- p (T_0 T_1 ... T_{n-1})^n_steps (sequential heat bath, in place; ``metropolis`` is the
+    run-time False of :func:`evolve_discrete`, so that apply_row and _row_of keep one
+    specialisation each). One jitted level over the row functions (issue 14, cold start)."""
     if rows.shape[0] == n:
         fill_rows(J, h, n, metropolis, H, rows)
     for _ in range(n_steps):
-        sweep(p, J, h, n, H, rows)
+        for i in range(n):
+            apply_row(p, p, i, n, metropolis, False, 1.0, _row_of(J, h, i, n, metropolis, H, rows))
 
 
 @jit
 def _evolve_parallel(p, J, h, n, n_steps, metropolis, out, P, Hs):
+    r"""p <- p T_par^n_steps: in one step every spin is updated from the old state s, independently.
+
+    :math:`T(s,s')=\prod_i\pi_i(s'_i\mid s)`; for each source state the product over
+    target states is built by doubling over the bits (O(2^n)), so a step costs O(4^n).
+    """
+    N = 1 << n
     for _ in range(n_steps):
-        parallel_step(p, out, J, h, n, metropolis, P, Hs)
-        for b in range(p.shape[0]):
+        for b in range(N):
+            out[b] = 0.0
+        for b in range(N):
+            pb = p[b]
+            if pb == 0.0:
+                continue
+            for i in range(n):
+                acc = h[i]
+                for j in range(n):
+                    acc += J[i, j] * (1.0 if (b >> j) & 1 else -1.0)
+                Hs[i] = acc
+            P[0] = pb
+            for i in range(n):
+                size = 1 << i
+                Hi = Hs[i]
+                if metropolis:
+                    if (b >> i) & 1:  # s_i = +1 stays +1 unless it flips
+                        flip = np.exp(-2.0 * Hi) if Hi > 0.0 else 1.0
+                        up = 1.0 - flip
+                        down = flip
+                    else:
+                        flip = np.exp(2.0 * Hi) if Hi < 0.0 else 1.0
+                        up = flip
+                        down = 1.0 - flip
+                else:
+                    up = 0.5 * (1.0 + np.tanh(Hi))
+                    down = 0.5 * (1.0 - np.tanh(Hi))
+                for a in range(size):
+                    P[size + a] = P[a] * up
+                    P[a] *= down
+            for a in range(N):
+                out[a] += P[a]
+        for b in range(N):
             p[b] = out[b]
 
 
@@ -586,8 +553,12 @@ def uniformization(p, J, h, n, t, tail, cur, nxt, acc, H, rows):
     :math:`w_K(K+1)/(K+1-n\,dt)`, is below ``tail``. Error <= tail per block (1-norm).
     """
     N = p.shape[0]
+    # heat bath: False, typed as a run-time bool. A literal ``False`` would make Numba compile a
+    # second specialisation of the row functions (called with a run-time flag elsewhere), and a
+    # jitted helper returning it is one more function to compile (issue 14, cold start)
+    metropolis = n < 0
     if rows.shape[0] == n:
-        fill_rows(J, h, n, _runtime_false(n), H, rows)
+        fill_rows(J, h, n, metropolis, H, rows)
     n_blocks = int(np.ceil(n * t / MAX_BLOCK_RATE))
     if n_blocks < 1:
         n_blocks = 1
@@ -603,7 +574,7 @@ def uniformization(p, J, h, n, t, tail, cur, nxt, acc, H, rows):
         K = 0
         while True:
             K += 1
-            random_scan_step(cur, nxt, J, h, n, _runtime_false(n), H, rows)
+            random_scan_step(cur, nxt, J, h, n, metropolis, H, rows)
             for b in range(N):
                 cur[b] = nxt[b]
             wk *= lam / K
