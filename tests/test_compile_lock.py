@@ -10,7 +10,10 @@ import subprocess
 import sys
 import time
 
+import numba
 import pytest
+
+from solvable.kernels._jit import SharedCache, jit
 
 fcntl = pytest.importorskip("fcntl")
 
@@ -74,3 +77,41 @@ def test_a_process_waits_for_the_lock_and_loads_what_the_other_one_compiled(tmp_
 def test_control_without_the_lock_the_process_compiles_the_kernel_itself(tmp_path):
     _, n, returned, released = _run_against_held_lock(tmp_path, lock="0")
     assert n > 0 and returned < released
+
+
+@jit
+def _adds_one(x):
+    return x + 1.0
+
+
+def test_a_compilation_that_raises_lets_go_of_the_lock():
+    """A typing error (a string argument) raises inside the compilation, before the kernel could be
+    saved; the lock must be released anyway, or other processes would wait LOCK_TIMEOUT_S for it.
+    flock locks belong to an open file, so a second descriptor in this process conflicts with a
+    lock still held by the cache."""
+    cache = _adds_one._cache
+    assert isinstance(cache, SharedCache)
+    with pytest.raises(numba.core.errors.TypingError):
+        _adds_one("not a number")
+    fd = os.open(cache.lock_path(), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if still held
+    finally:
+        os.close(fd)
+    assert _adds_one(1.0) == 2.0
+
+
+def test_control_a_lock_held_by_the_cache_blocks_a_second_descriptor(monkeypatch):
+    """The check above can fail: while the cache holds the lock (a miss, before the save), a second
+    descriptor cannot take it."""
+    monkeypatch.delenv("SOLVABLE_COMPILE_LOCK", raising=False)
+    cache = _adds_one._cache
+    sig = (numba.types.unicode_type,)
+    assert cache.load_overload(sig, _adds_one.targetctx) is None  # a miss: the lock is now held
+    fd = os.open(cache.lock_path(), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+        cache._release()

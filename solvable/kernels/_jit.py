@@ -107,10 +107,25 @@ _njit = numba.njit(**_OPTIONS)
 
 
 def jit(func):
-    """Decorator for serial kernels: ``numba.njit`` with the options above and a :class:`SharedCache`."""
+    """Decorator for serial kernels: ``numba.njit`` with the options above and a :class:`SharedCache`.
+
+    The dispatcher's ``compile`` is wrapped so that a compilation that raises (a typing error
+    for arguments of an unexpected type) still lets go of the kernel's lock: it is otherwise
+    released when the compiled kernel is saved, and other processes would wait for it.
+    """
     disp = _njit(func)
     if isinstance(getattr(disp, "_cache", None), FunctionCache):  # Numba's cache=True dispatcher
-        disp._cache = SharedCache(disp.py_func)
+        cache = disp._cache = SharedCache(disp.py_func)
+        compile_ = disp.compile
+
+        def compile(sig):
+            try:
+                return compile_(sig)
+            finally:
+                cache._release()
+
+        compile.__doc__ = compile_.__doc__
+        disp.compile = compile
     return disp
 
 
