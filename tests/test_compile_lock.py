@@ -114,4 +114,24 @@ def test_control_a_lock_held_by_the_cache_blocks_a_second_descriptor(monkeypatch
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(fd)
-        cache._release()
+        cache.release()
+
+
+def test_a_lock_held_too_long_is_given_up(tmp_path, monkeypatch):
+    """After LOCK_TIMEOUT_S of waiting a process stops waiting (and compiles the kernel itself);
+    control: a free lock is taken at once."""
+    from solvable.kernels import _jit
+
+    path = str(tmp_path / "kernel.nbi.lock")
+    monkeypatch.setattr(_jit, "LOCK_TIMEOUT_S", 0.2)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        t0 = time.monotonic()
+        assert _jit._lock(path) is None
+        assert time.monotonic() - t0 >= 0.2
+    finally:
+        os.close(fd)
+    got = _jit._lock(path)  # control: free now
+    assert got is not None
+    os.close(got)

@@ -72,7 +72,8 @@ class SharedCache(FunctionCache):
     def lock_path(self):
         return os.path.join(self._cache_path, self._cache_file._index_name + ".lock")
 
-    def _release(self):
+    def release(self):
+        """Let go of the lock this cache holds for a kernel being compiled (no-op when none)."""
         if self._held is not None:
             os.close(self._held)  # closing the descriptor drops the flock
             self._held = None
@@ -81,7 +82,7 @@ class SharedCache(FunctionCache):
         data = super().load_overload(sig, target_context)
         if data is not None or not self._enabled or fcntl is None or os.environ.get(LOCK_ENV, "1") == "0":
             return data
-        self._release()  # still held if this process's last compile of the kernel raised
+        self.release()  # still held if this process's last compile of the kernel raised
         try:
             self._impl.locator.ensure_cache_path()
         except OSError:
@@ -100,7 +101,7 @@ class SharedCache(FunctionCache):
         try:
             super().save_overload(sig, data)
         finally:
-            self._release()
+            self.release()
 
 
 _njit = numba.njit(**_OPTIONS)
@@ -122,7 +123,7 @@ def jit(func):
             try:
                 return compile_(sig)
             finally:
-                cache._release()
+                cache.release()
 
         compile.__doc__ = compile_.__doc__
         disp.compile = compile

@@ -167,8 +167,10 @@ def run_chains_serial(J, h, X, n_steps, step, mala, states, diverged, accepted):
     """:func:`run_chains` on the calling thread: the chains in blocks of :func:`_block_size`.
 
     Row b of a block uses states[b], diverged[b], accepted[b]. The block loop and the block's
-    body are one jitted function: every jitted level re-optimises and re-emits the code of the
-    functions it calls, so one level less is ~0.7 s less compilation (issue 14, cold start).
+    body are one jitted function: every jitted level runs LLVM's optimisation again over the code of
+    the functions it calls. With one level less (and the NumPy key expansion of ``chain_states``) a
+    first ULA + MALA call compiled in 3.1-3.3 CPU s instead of 4.0 (two runs each; issue 14, cold
+    start, docs/performance.md "Fourth pass").
     """
     n, d = X.shape
     B = _block_size(n)

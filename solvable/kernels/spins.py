@@ -291,7 +291,7 @@ def run_chains_serial(spins, fields, buf, indptr, indices, weights, h, n_steps, 
     A Python-level dispatch on ``code`` (call it from Python, not from jitted code): the
     random-scan codes go to a kernel that contains only the random-scan loops, the others to
     a second one, so a process that uses one family of dynamics compiles only that one. Each
-    kernel loops over the chains itself: every jitted level re-optimises and re-emits the code
+    kernel loops over the chains itself: every jitted level re-optimises the code
     of all the functions below it (issue 14: cold compilation). Same bits either way.
     """
     if code == RANDOM_HB or code == RANDOM_MET:
